@@ -1,0 +1,3 @@
+//! The `hearsay` command.
+
+fn main() {}

@@ -1,0 +1,18 @@
+//! What goes on the wire: the message model and the native codec.
+//!
+//! A datagram is a one-byte version header followed by length-prefixed messages (a probe plus
+//! piggybacked updates); a stream frame is the version header and exactly one message. Unknown
+//! message kinds in a datagram are skipped (newer peers may add some); anything malformed drops
+//! the whole datagram or frame and is counted by reason.
+
+mod codec;
+mod message;
+
+pub use codec::{
+    DATAGRAM_HEADER_BYTES, DecodeError, MAX_META_WIRE_BYTES, VERSION, decode_datagram,
+    decode_stream, encode_message, encode_stream, encoded_len, start_datagram,
+};
+pub use message::{
+    Ack, Alive, Dead, IndirectPing, MemberState, Message, Meta, Nack, Ping, PushPull, State,
+    Suspect, SyncBuckets, SyncDigest, SyncEntries,
+};

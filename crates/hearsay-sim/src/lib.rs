@@ -1,0 +1,1 @@
+//! The hearsay simulator (in progress).
