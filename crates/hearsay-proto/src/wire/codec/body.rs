@@ -1,0 +1,374 @@
+//! Message kinds and bodies: encoding, exact sizing and decoding of each message's fields.
+//!
+//! The size functions mirror the put functions field by field; the codec tests check that they
+//! agree for every kind.
+
+use std::net::SocketAddr;
+
+use super::DecodeError;
+use super::reader::{ADDR_V4, ADDR_V6, Reader};
+use super::varint::{put_varint, varint_len};
+use crate::Name;
+use crate::digest::BUCKETS;
+use crate::wire::{
+    Ack, Alive, Dead, IndirectPing, MemberState, Message, Nack, Ping, PushPull, State, Suspect,
+    SyncBuckets, SyncDigest, SyncEntries,
+};
+
+/// Kind bytes, as written before every message.
+pub(super) mod kind {
+    pub const PING: u8 = 1;
+    pub const INDIRECT_PING: u8 = 2;
+    pub const ACK: u8 = 3;
+    pub const NACK: u8 = 4;
+    pub const ALIVE: u8 = 5;
+    pub const SUSPECT: u8 = 6;
+    pub const DEAD: u8 = 7;
+    pub const PUSH_PULL: u8 = 8;
+    pub const SYNC_DIGEST: u8 = 9;
+    pub const SYNC_BUCKETS: u8 = 10;
+    pub const SYNC_ENTRIES: u8 = 11;
+}
+
+const WANT_NACK: u8 = 1;
+const JOIN: u8 = 1;
+const COMPLETE: u8 = 1 << 1;
+const REPLY: u8 = 1 << 2;
+const ENTRIES_REPLY: u8 = 1;
+
+/// The fewest bytes a member record can take: 2 (name) + 7 (IPv4 address) + 1 (generation)
+/// + 1 (incarnation) + 1 (state) + 1 (meta length).
+pub(super) const MIN_MEMBER_BYTES: usize = 13;
+
+/// Whether this codec knows the kind.
+pub(super) fn is_known(kind: u8) -> bool {
+    (kind::PING..=kind::SYNC_ENTRIES).contains(&kind)
+}
+
+/// Whether the kind may only travel over a stream.
+pub(super) fn is_stream_only(kind: u8) -> bool {
+    (kind::PUSH_PULL..=kind::SYNC_ENTRIES).contains(&kind)
+}
+
+pub(super) fn kind_of(msg: &Message) -> u8 {
+    match msg {
+        Message::Ping(_) => kind::PING,
+        Message::IndirectPing(_) => kind::INDIRECT_PING,
+        Message::Ack(_) => kind::ACK,
+        Message::Nack(_) => kind::NACK,
+        Message::Alive(_) => kind::ALIVE,
+        Message::Suspect(_) => kind::SUSPECT,
+        Message::Dead(_) => kind::DEAD,
+        Message::PushPull(_) => kind::PUSH_PULL,
+        Message::SyncDigest(_) => kind::SYNC_DIGEST,
+        Message::SyncBuckets(_) => kind::SYNC_BUCKETS,
+        Message::SyncEntries(_) => kind::SYNC_ENTRIES,
+    }
+}
+
+// ---- sizes ----------------------------------------------------------------------------------
+
+#[inline]
+fn u32_len(value: u32) -> usize {
+    varint_len(u64::from(value))
+}
+
+#[inline]
+fn count_len(count: usize) -> usize {
+    varint_len(count as u64)
+}
+
+#[inline]
+fn name_len(name: &Name) -> usize {
+    1 + name.as_str().len()
+}
+
+#[inline]
+fn addr_len(addr: &SocketAddr) -> usize {
+    match addr {
+        SocketAddr::V4(_) => 1 + 4 + 2,
+        SocketAddr::V6(_) => 1 + 16 + 2,
+    }
+}
+
+#[inline]
+fn meta_len(meta: &[u8]) -> usize {
+    count_len(meta.len()) + meta.len()
+}
+
+fn member_len(m: &MemberState) -> usize {
+    name_len(&m.name)
+        + addr_len(&m.addr)
+        + varint_len(m.generation)
+        + u32_len(m.incarnation)
+        + 1
+        + meta_len(&m.meta)
+}
+
+fn members_len(members: &[MemberState]) -> usize {
+    count_len(members.len()) + members.iter().map(member_len).sum::<usize>()
+}
+
+/// The exact size of the body [`put_body`] writes.
+pub(super) fn body_len(msg: &Message) -> usize {
+    match msg {
+        Message::Ping(m) => u32_len(m.seq) + name_len(&m.target),
+        Message::IndirectPing(m) => {
+            u32_len(m.seq) + name_len(&m.target) + addr_len(&m.target_addr) + 1
+        }
+        Message::Ack(m) => u32_len(m.seq),
+        Message::Nack(m) => u32_len(m.seq),
+        Message::Alive(m) => {
+            name_len(&m.name)
+                + addr_len(&m.addr)
+                + varint_len(m.generation)
+                + u32_len(m.incarnation)
+                + meta_len(&m.meta)
+        }
+        Message::Suspect(m) => {
+            name_len(&m.name)
+                + varint_len(m.generation)
+                + u32_len(m.incarnation)
+                + name_len(&m.from)
+        }
+        Message::Dead(m) => {
+            name_len(&m.name)
+                + varint_len(m.generation)
+                + u32_len(m.incarnation)
+                + name_len(&m.from)
+        }
+        Message::PushPull(m) => 1 + members_len(&m.members),
+        Message::SyncDigest(m) => varint_len(m.root) + u32_len(m.live),
+        Message::SyncBuckets(m) => count_len(m.hashes.len()) + 8 * m.hashes.len(),
+        Message::SyncEntries(m) => {
+            count_len(m.buckets.len())
+                + m.buckets
+                    .iter()
+                    .map(|&b| varint_len(u64::from(b)))
+                    .sum::<usize>()
+                + 1
+                + members_len(&m.members)
+        }
+    }
+}
+
+// ---- encoding -------------------------------------------------------------------------------
+
+#[inline]
+fn put_u32(out: &mut Vec<u8>, value: u32) {
+    put_varint(out, u64::from(value));
+}
+
+#[inline]
+fn put_name(out: &mut Vec<u8>, name: &Name) {
+    let bytes = name.as_str().as_bytes();
+    // A `Name` is 1..=MAX_NAME_BYTES (128) bytes long, so its length fits the byte.
+    out.push(bytes.len() as u8);
+    out.extend_from_slice(bytes);
+}
+
+#[inline]
+fn put_addr(out: &mut Vec<u8>, addr: &SocketAddr) {
+    match addr {
+        SocketAddr::V4(a) => {
+            out.push(ADDR_V4);
+            out.extend_from_slice(&a.ip().octets());
+            out.extend_from_slice(&a.port().to_be_bytes());
+        }
+        SocketAddr::V6(a) => {
+            out.push(ADDR_V6);
+            out.extend_from_slice(&a.ip().octets());
+            out.extend_from_slice(&a.port().to_be_bytes());
+        }
+    }
+}
+
+#[inline]
+fn put_meta(out: &mut Vec<u8>, meta: &[u8]) {
+    put_varint(out, meta.len() as u64);
+    out.extend_from_slice(meta);
+}
+
+fn put_state(out: &mut Vec<u8>, state: State) {
+    out.push(match state {
+        State::Alive => 0,
+        State::Suspect => 1,
+        State::Dead => 2,
+        State::Left => 3,
+    });
+}
+
+fn put_members(out: &mut Vec<u8>, members: &[MemberState]) {
+    put_varint(out, members.len() as u64);
+    for m in members {
+        put_name(out, &m.name);
+        put_addr(out, &m.addr);
+        put_varint(out, m.generation);
+        put_u32(out, m.incarnation);
+        put_state(out, m.state);
+        put_meta(out, &m.meta);
+    }
+}
+
+fn flag(set: bool, bit: u8) -> u8 {
+    if set { bit } else { 0 }
+}
+
+/// Appends the body of `msg` (no kind byte, no length).
+pub(super) fn put_body(msg: &Message, out: &mut Vec<u8>) {
+    match msg {
+        Message::Ping(m) => {
+            put_u32(out, m.seq);
+            put_name(out, &m.target);
+        }
+        Message::IndirectPing(m) => {
+            put_u32(out, m.seq);
+            put_name(out, &m.target);
+            put_addr(out, &m.target_addr);
+            out.push(flag(m.want_nack, WANT_NACK));
+        }
+        Message::Ack(m) => put_u32(out, m.seq),
+        Message::Nack(m) => put_u32(out, m.seq),
+        Message::Alive(m) => {
+            put_name(out, &m.name);
+            put_addr(out, &m.addr);
+            put_varint(out, m.generation);
+            put_u32(out, m.incarnation);
+            put_meta(out, &m.meta);
+        }
+        Message::Suspect(Suspect {
+            name,
+            generation,
+            incarnation,
+            from,
+        })
+        | Message::Dead(Dead {
+            name,
+            generation,
+            incarnation,
+            from,
+        }) => {
+            put_name(out, name);
+            put_varint(out, *generation);
+            put_u32(out, *incarnation);
+            put_name(out, from);
+        }
+        Message::PushPull(m) => {
+            out.push(flag(m.join, JOIN) | flag(m.complete, COMPLETE) | flag(m.reply, REPLY));
+            put_members(out, &m.members);
+        }
+        Message::SyncDigest(m) => {
+            put_varint(out, m.root);
+            put_u32(out, m.live);
+        }
+        Message::SyncBuckets(m) => {
+            put_varint(out, m.hashes.len() as u64);
+            for h in &m.hashes {
+                out.extend_from_slice(&h.to_le_bytes());
+            }
+        }
+        Message::SyncEntries(m) => {
+            put_varint(out, m.buckets.len() as u64);
+            for &b in &m.buckets {
+                put_varint(out, u64::from(b));
+            }
+            out.push(flag(m.reply, ENTRIES_REPLY));
+            put_members(out, &m.members);
+        }
+    }
+}
+
+// ---- decoding -------------------------------------------------------------------------------
+
+fn members(r: &mut Reader<'_>) -> Result<Vec<MemberState>, DecodeError> {
+    let count = r.count(MIN_MEMBER_BYTES, usize::MAX)?;
+    let mut members = Vec::with_capacity(count);
+    for _ in 0..count {
+        members.push(MemberState {
+            name: r.name()?,
+            addr: r.addr()?,
+            generation: r.u64()?,
+            incarnation: r.u32()?,
+            state: r.state()?,
+            meta: r.meta()?,
+        });
+    }
+    Ok(members)
+}
+
+/// Decodes the body of a message of kind `kind` (which must be known), leaving any bytes after
+/// it in `r` for the caller to judge.
+pub(super) fn decode_body(kind: u8, r: &mut Reader<'_>) -> Result<Message, DecodeError> {
+    Ok(match kind {
+        kind::PING => Message::Ping(Ping {
+            seq: r.u32()?,
+            target: r.name()?,
+        }),
+        kind::INDIRECT_PING => Message::IndirectPing(IndirectPing {
+            seq: r.u32()?,
+            target: r.name()?,
+            target_addr: r.addr()?,
+            want_nack: r.flags(WANT_NACK)? & WANT_NACK != 0,
+        }),
+        kind::ACK => Message::Ack(Ack { seq: r.u32()? }),
+        kind::NACK => Message::Nack(Nack { seq: r.u32()? }),
+        kind::ALIVE => Message::Alive(Alive {
+            name: r.name()?,
+            addr: r.addr()?,
+            generation: r.u64()?,
+            incarnation: r.u32()?,
+            meta: r.meta()?,
+        }),
+        kind::SUSPECT => Message::Suspect(Suspect {
+            name: r.name()?,
+            generation: r.u64()?,
+            incarnation: r.u32()?,
+            from: r.name()?,
+        }),
+        kind::DEAD => Message::Dead(Dead {
+            name: r.name()?,
+            generation: r.u64()?,
+            incarnation: r.u32()?,
+            from: r.name()?,
+        }),
+        kind::PUSH_PULL => {
+            let flags = r.flags(JOIN | COMPLETE | REPLY)?;
+            Message::PushPull(PushPull {
+                join: flags & JOIN != 0,
+                complete: flags & COMPLETE != 0,
+                reply: flags & REPLY != 0,
+                members: members(r)?,
+            })
+        }
+        kind::SYNC_DIGEST => Message::SyncDigest(SyncDigest {
+            root: r.u64()?,
+            live: r.u32()?,
+        }),
+        kind::SYNC_BUCKETS => {
+            let count = r.count(8, BUCKETS)?;
+            let mut hashes = Vec::with_capacity(count);
+            for _ in 0..count {
+                hashes.push(r.u64_le()?);
+            }
+            Message::SyncBuckets(SyncBuckets { hashes })
+        }
+        kind::SYNC_ENTRIES => {
+            let count = r.count(1, BUCKETS)?;
+            let mut buckets = Vec::with_capacity(count);
+            for _ in 0..count {
+                let bucket = r.u32()?;
+                match u16::try_from(bucket) {
+                    Ok(b) if usize::from(b) < BUCKETS => buckets.push(b),
+                    _ => return Err(DecodeError::Malformed),
+                }
+            }
+            let reply = r.flags(ENTRIES_REPLY)? & ENTRIES_REPLY != 0;
+            Message::SyncEntries(SyncEntries {
+                buckets,
+                reply,
+                members: members(r)?,
+            })
+        }
+        other => return Err(DecodeError::UnknownKind(other)),
+    })
+}
