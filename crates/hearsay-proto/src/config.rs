@@ -99,7 +99,9 @@ pub enum ConfigError {
     #[error("max_datagram_bytes is {0}; use 512..=65507 (1400 suits most networks)")]
     DatagramSize(usize),
     /// `max_meta_bytes` leaves no room for the rest of a datagram.
-    #[error("max_meta_bytes is {meta}; with max_datagram_bytes {datagram} it may be at most {limit}")]
+    #[error(
+        "max_meta_bytes is {meta}; with max_datagram_bytes {datagram} it may be at most {limit}"
+    )]
     MetaTooLarge {
         /// Configured metadata limit.
         meta: usize,
@@ -311,6 +313,9 @@ mod tests {
             max_meta_bytes: 1300,
             ..Config::lan(10)
         };
-        assert!(matches!(c.validate(), Err(ConfigError::MetaTooLarge { limit: 1144, .. })));
+        assert!(matches!(
+            c.validate(),
+            Err(ConfigError::MetaTooLarge { limit: 1144, .. })
+        ));
     }
 }

@@ -3,8 +3,8 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use crate::wire::{Meta, State};
 use crate::Name;
+use crate::wire::{Meta, State};
 
 /// A snapshot of one member as this node sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -19,12 +19,18 @@
 //!  poll_event()    -> Event { Up | Suspect | Down | Left | ..., cause }
 //! ```
 
+mod awareness;
 mod config;
 pub mod digest;
 mod engine;
 mod event;
+mod gossip;
+mod member;
 mod name;
+mod probe;
 mod stats;
+mod suspicion;
+mod sync;
 pub mod wire;
 
 pub use config::{Config, ConfigError};
@@ -33,3 +39,13 @@ pub use event::{Cause, Event, EventKind, MemberView, Via};
 pub use name::{MAX_NAME_BYTES, Name, NameError};
 pub use stats::Stats;
 pub use wire::{Meta, State};
+
+/// A fixed starting instant for unit tests (the engine itself never reads the clock).
+#[cfg(test)]
+#[allow(clippy::disallowed_methods)]
+pub(crate) fn test_epoch() -> std::time::Instant {
+    std::time::Instant::now()
+}
+
+#[cfg(test)]
+mod tests;

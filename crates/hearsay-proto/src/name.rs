@@ -82,7 +82,10 @@ mod tests {
     fn empty_and_overlong_names_are_refused() {
         assert_eq!(Name::new(""), Err(NameError::Empty));
         let long = "x".repeat(MAX_NAME_BYTES + 1);
-        assert_eq!(Name::new(&long), Err(NameError::TooLong(MAX_NAME_BYTES + 1)));
+        assert_eq!(
+            Name::new(&long),
+            Err(NameError::TooLong(MAX_NAME_BYTES + 1))
+        );
         assert_eq!(Name::new("node-1").unwrap().as_str(), "node-1");
     }
 }

@@ -1,0 +1,248 @@
+//! The membership table: one record per known member, its precedence rules, and the live-set
+//! digest kept in step with every change.
+//!
+//! Records live in a `Vec` (deterministic order, compact) with a name index beside it. This
+//! node itself is always record 0. Dead and left members stay as tombstones until collected.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use foldhash::fast::FixedState;
+
+use crate::Name;
+use crate::digest::Digest;
+use crate::event::MemberView;
+use crate::wire::{MemberState, Meta, State};
+
+/// Index of a member in the table. Stable until a member is removed (tombstone collection),
+/// which moves the last record into the freed slot.
+pub(crate) type Slot = u32;
+
+/// One member as this node knows it.
+#[derive(Debug, Clone)]
+pub(crate) struct Member {
+    pub name: Name,
+    pub addr: SocketAddr,
+    pub meta: Meta,
+    pub generation: u64,
+    pub incarnation: u32,
+    pub state: State,
+    /// When this node saw the current state begin.
+    pub since: Instant,
+}
+
+impl Member {
+    /// The version triple that decides which of two records about a member wins.
+    pub fn version(&self) -> Version {
+        Version {
+            generation: self.generation,
+            incarnation: self.incarnation,
+            state: self.state,
+        }
+    }
+
+    pub fn view(&self) -> MemberView {
+        MemberView {
+            name: self.name.clone(),
+            addr: self.addr,
+            generation: self.generation,
+            incarnation: self.incarnation,
+            state: self.state,
+            meta: self.meta.clone(),
+            since: self.since,
+        }
+    }
+
+    pub fn to_wire(&self) -> MemberState {
+        MemberState {
+            name: self.name.clone(),
+            addr: self.addr,
+            generation: self.generation,
+            incarnation: self.incarnation,
+            state: self.state,
+            meta: self.meta.clone(),
+        }
+    }
+}
+
+/// What a claim about a member asserts, for precedence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Version {
+    pub generation: u64,
+    pub incarnation: u32,
+    pub state: State,
+}
+
+impl Version {
+    /// Whether a claim at `self` replaces what is known at `old`.
+    ///
+    /// A newer generation (a new start of the node) always wins; an older one never does.
+    /// Within a generation a higher incarnation wins whatever the states (that is how a live
+    /// node refutes suspicion or a false death), and at equal incarnation the graver state wins:
+    /// left > dead > suspect > alive.
+    pub fn supersedes(self, old: Version) -> bool {
+        (self.generation, self.incarnation, self.state)
+            > (old.generation, old.incarnation, old.state)
+    }
+}
+
+/// All known members.
+pub(crate) struct Members {
+    list: Vec<Member>,
+    index: HashMap<Name, Slot, FixedState>,
+    digest: Digest,
+    alive: usize,
+}
+
+impl Members {
+    /// A table holding only this node, alive.
+    pub fn new(local: Member, hash_seed: u64, capacity: usize) -> Members {
+        let mut members = Members {
+            list: Vec::with_capacity(capacity),
+            index: HashMap::with_capacity_and_hasher(capacity, FixedState::with_seed(hash_seed)),
+            digest: Digest::default(),
+            alive: 0,
+        };
+        members.insert(local);
+        members
+    }
+
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Members alive or suspect, this node included.
+    pub fn live(&self) -> usize {
+        self.digest.live() as usize
+    }
+
+    /// Members alive (not suspect), this node included.
+    pub fn alive(&self) -> usize {
+        self.alive
+    }
+
+    pub fn digest(&self) -> &Digest {
+        &self.digest
+    }
+
+    pub fn slot(&self, name: &str) -> Option<Slot> {
+        self.index.get(name).copied()
+    }
+
+    pub fn get(&self, slot: Slot) -> &Member {
+        &self.list[slot as usize]
+    }
+
+    pub fn by_name(&self, name: &str) -> Option<&Member> {
+        self.slot(name).map(|s| self.get(s))
+    }
+
+    pub fn local(&self) -> &Member {
+        &self.list[0]
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Member> {
+        self.list.iter()
+    }
+
+    /// Adds a member not yet known; returns its slot.
+    pub fn insert(&mut self, member: Member) -> Slot {
+        debug_assert!(!self.index.contains_key(member.name.as_str()));
+        let slot = self.list.len() as Slot;
+        account(&mut self.digest, &mut self.alive, &member, true);
+        self.index.insert(member.name.clone(), slot);
+        self.list.push(member);
+        slot
+    }
+
+    /// Changes a member's record through `change`, keeping the digest and counters right.
+    pub fn update(&mut self, slot: Slot, change: impl FnOnce(&mut Member)) {
+        let member = &mut self.list[slot as usize];
+        account(&mut self.digest, &mut self.alive, member, false);
+        change(member);
+        account(&mut self.digest, &mut self.alive, member, true);
+    }
+
+    /// Forgets a member. The last record moves into `slot`; returns that record's old slot
+    /// (equal to `slot` when the removed one was last).
+    pub fn remove(&mut self, slot: Slot) -> Slot {
+        assert!(slot != 0, "the local node is never removed");
+        let last = (self.list.len() - 1) as Slot;
+        let member = self.list.swap_remove(slot as usize);
+        account(&mut self.digest, &mut self.alive, &member, false);
+        self.index.remove(member.name.as_str());
+        if slot != last {
+            let moved = self.list[slot as usize].name.clone();
+            self.index.insert(moved, slot);
+        }
+        last
+    }
+}
+
+/// Adds or removes one record's share of the digest and the alive count.
+fn account(digest: &mut Digest, alive: &mut usize, m: &Member, adding: bool) {
+    if m.state.is_live() {
+        digest.toggle(m.name.as_str(), m.generation, m.incarnation, adding);
+    }
+    if m.state == State::Alive {
+        if adding {
+            *alive += 1;
+        } else {
+            *alive -= 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(name: &str, state: State, now: Instant) -> Member {
+        Member {
+            name: Name::new(name).unwrap(),
+            addr: "127.0.0.1:1".parse().unwrap(),
+            meta: Meta::from(&[][..]),
+            generation: 1,
+            incarnation: 0,
+            state,
+            since: now,
+        }
+    }
+
+    #[test]
+    fn precedence_prefers_generation_then_incarnation_then_gravity() {
+        let v = |generation, incarnation, state| Version {
+            generation,
+            incarnation,
+            state,
+        };
+        assert!(v(2, 0, State::Alive).supersedes(v(1, 9, State::Dead)));
+        assert!(!v(1, 9, State::Alive).supersedes(v(2, 0, State::Alive)));
+        assert!(v(1, 3, State::Alive).supersedes(v(1, 2, State::Dead)));
+        assert!(v(1, 2, State::Suspect).supersedes(v(1, 2, State::Alive)));
+        assert!(!v(1, 2, State::Alive).supersedes(v(1, 2, State::Suspect)));
+        assert!(!v(1, 2, State::Alive).supersedes(v(1, 2, State::Alive)));
+    }
+
+    #[test]
+    fn digest_and_counters_follow_updates_and_removals() {
+        let now = crate::test_epoch();
+        let mut t = Members::new(member("a", State::Alive, now), 7, 4);
+        let b = t.insert(member("b", State::Alive, now));
+        t.insert(member("c", State::Alive, now));
+        assert_eq!((t.live(), t.alive()), (3, 3));
+        t.update(b, |m| m.state = State::Suspect);
+        assert_eq!((t.live(), t.alive()), (3, 2));
+        t.update(b, |m| m.state = State::Dead);
+        assert_eq!((t.live(), t.alive()), (2, 2));
+        let moved = t.remove(b);
+        assert_eq!(moved, 2);
+        assert_eq!(t.slot("c"), Some(1));
+        assert_eq!(t.slot("b"), None);
+        let mut expect = Digest::default();
+        expect.toggle("a", 1, 0, true);
+        expect.toggle("c", 1, 0, true);
+        assert_eq!(t.digest().root(), expect.root());
+    }
+}

@@ -1,0 +1,338 @@
+//! State transfer over streams: joining through seeds, and anti-entropy.
+//!
+//! **Join.** A new node sends its own record to a seed in a [`PushPull`] and retries, with
+//! doubling backoff, until a seed answers. The seed answers with its whole table; a seed of a
+//! large cluster answers with a random sample instead, and the joiner pulls the whole table
+//! from one member of that sample, so a join wave spreads its cost over the cluster.
+//!
+//! **Anti-entropy.** Every `sync_interval` this node compares digests with a random member
+//! ([`crate::digest`]): a 20-byte exchange when views agree, whatever N. When they differ, the
+//! peers compare per-bucket hashes and swap only the members of differing buckets; then the
+//! next sync comes after `sync_interval_busy` instead, so a join wave or a healed partition
+//! converges in a few rounds and quiet clusters pay almost nothing.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use rand::seq::IndexedRandom;
+
+use crate::digest::{self, BUCKETS};
+use crate::engine::{Engine, Update};
+use crate::event::Via;
+use crate::member::Member;
+use crate::wire::{
+    self, MemberState, Message, PushPull, State, SyncBuckets, SyncDigest, SyncEntries,
+};
+use crate::{Transmit, TransmitKind};
+
+/// Progress of joining and of anti-entropy.
+pub(crate) struct SyncState {
+    pub next_sync: Instant,
+    pending: Option<Pending>,
+    seeds: Vec<SocketAddr>,
+    pub joined: bool,
+    pub next_join: Option<Instant>,
+    join_backoff: Duration,
+}
+
+/// The sync this node started and waits on.
+struct Pending {
+    peer: SocketAddr,
+    deadline: Instant,
+}
+
+impl SyncState {
+    pub fn new(first_sync: Instant, join_backoff: Duration) -> SyncState {
+        SyncState {
+            next_sync: first_sync,
+            pending: None,
+            seeds: Vec::new(),
+            joined: false,
+            next_join: None,
+            join_backoff,
+        }
+    }
+
+    /// The earliest sync- or join-related deadline.
+    pub fn next_deadline(&self, syncing: bool) -> Option<Instant> {
+        let mut t = self.next_join;
+        if syncing {
+            let s = self.pending.as_ref().map_or(self.next_sync, |p| p.deadline);
+            t = Some(t.map_or(s, |t| t.min(s)));
+        }
+        t
+    }
+}
+
+impl Engine {
+    /// Adds seeds and sends a join request to each at once.
+    pub(crate) fn start_join(&mut self, now: Instant, seeds: &[SocketAddr]) {
+        let own = self.members.local().addr;
+        for s in seeds {
+            if *s != own && !self.sync.seeds.contains(s) {
+                self.sync.seeds.push(*s);
+            }
+        }
+        self.sync.join_backoff = self.config.join_retry_initial;
+        self.send_join(now);
+    }
+
+    fn send_join(&mut self, now: Instant) {
+        if self.sync.seeds.is_empty() || self.left {
+            self.sync.next_join = None;
+            return;
+        }
+        let msg = Message::PushPull(PushPull {
+            join: true,
+            complete: true,
+            reply: true,
+            members: vec![self.members.local().to_wire()],
+        });
+        for seed in self.sync.seeds.clone() {
+            self.stats.join_attempts += 1;
+            self.send_stream(seed, &msg);
+        }
+        self.sync.next_join = Some(now + self.sync.join_backoff);
+        self.sync.join_backoff = (self.sync.join_backoff * 2).min(self.config.join_retry_max);
+    }
+
+    /// Runs join retries and anti-entropy due at `now`.
+    pub(crate) fn sync_timers(&mut self, now: Instant) {
+        if self.sync.next_join.is_some_and(|t| now >= t) {
+            if self.sync.joined {
+                self.sync.next_join = None;
+            } else {
+                self.send_join(now);
+            }
+        }
+        if !self.syncing() {
+            return;
+        }
+        if let Some(p) = &self.sync.pending {
+            if now >= p.deadline {
+                // No answer says nothing about whether views differ: keep the quiet pace.
+                self.sync.pending = None;
+                self.sync.next_sync = now + self.config.sync_interval;
+                self.stats.drop_input("sync_timeout");
+            }
+            return;
+        }
+        if now < self.sync.next_sync {
+            return;
+        }
+        // Now and then, try a member believed dead: after a partition heals, both sides think
+        // the other dead and nothing else would ever make them talk again. A truly dead peer
+        // just times out.
+        let mut peer = Vec::new();
+        if self.members.len() > self.members.live() && self.rng.random_ratio(1, 4) {
+            peer = self.random_members(1, |m| m.state == State::Dead);
+        }
+        if peer.is_empty() {
+            peer = self.random_members(1, |m| m.state == State::Alive);
+        }
+        let Some(&slot) = peer.first() else {
+            self.sync.next_sync = now + self.config.sync_interval;
+            return;
+        };
+        let peer = self.members.get(slot).addr;
+        self.sync.pending = Some(Pending {
+            peer,
+            deadline: now + self.config.stream_timeout,
+        });
+        self.stats.syncs += 1;
+        let d = self.members.digest();
+        let msg = Message::SyncDigest(SyncDigest {
+            root: d.root(),
+            live: d.live(),
+        });
+        self.send_stream(peer, &msg);
+    }
+
+    /// Whether anti-entropy runs: once joined (or reached by others), until leaving.
+    pub(crate) fn syncing(&self) -> bool {
+        !self.left && self.members.len() > 1
+    }
+
+    /// Handles one decoded stream message.
+    pub(crate) fn on_stream_message(&mut self, now: Instant, from: SocketAddr, msg: Message) {
+        match msg {
+            Message::PushPull(pp) => self.on_push_pull(now, from, pp),
+            Message::SyncDigest(d) => {
+                let own = self.members.digest();
+                let hashes = if d.root == own.root() && d.live == own.live() {
+                    Vec::new()
+                } else {
+                    own.buckets().to_vec()
+                };
+                self.send_stream(from, &Message::SyncBuckets(SyncBuckets { hashes }));
+            }
+            Message::SyncBuckets(b) => self.on_sync_buckets(now, from, b),
+            Message::SyncEntries(e) => {
+                let buckets = e.buckets.clone();
+                self.merge(now, from, e.members, false);
+                if e.reply {
+                    let members = self.members_in_buckets(&buckets);
+                    let msg = Message::SyncEntries(SyncEntries {
+                        buckets,
+                        reply: false,
+                        members,
+                    });
+                    self.send_stream(from, &msg);
+                } else if self.take_pending(from) {
+                    self.sync.next_sync = now + self.config.sync_interval_busy;
+                }
+            }
+            _ => self.stats.drop_input("datagram_only_on_stream"),
+        }
+    }
+
+    fn on_push_pull(&mut self, now: Instant, from: SocketAddr, pp: PushPull) {
+        if pp.join {
+            // A joiner: its arrival is news for everyone, so it is gossiped too.
+            self.merge(now, from, pp.members, true);
+            let complete = self.members.len() <= self.config.join_sample as usize;
+            let members = if complete {
+                self.members.iter().map(Member::to_wire).collect()
+            } else {
+                self.sample_for_join()
+            };
+            let reply = Message::PushPull(PushPull {
+                join: false,
+                complete,
+                reply: false,
+                members,
+            });
+            self.send_stream(from, &reply);
+            return;
+        }
+        let sample: Vec<SocketAddr> = if pp.complete {
+            Vec::new()
+        } else {
+            pp.members
+                .iter()
+                .filter(|m| m.state == State::Alive && m.addr != from)
+                .map(|m| m.addr)
+                .collect()
+        };
+        self.merge(now, from, pp.members, false);
+        if pp.reply {
+            let reply = Message::PushPull(PushPull {
+                join: false,
+                complete: true,
+                reply: false,
+                members: self.members.iter().map(Member::to_wire).collect(),
+            });
+            self.send_stream(from, &reply);
+            return;
+        }
+        if !self.sync.joined && !self.left {
+            self.sync.joined = true;
+            self.sync.next_join = None;
+            // Announce ourselves; the seed does too, but two sources spread faster.
+            let own = self.members.local().name.clone();
+            self.broadcast(&own, None);
+        }
+        if let Some(&peer) = sample.choose(&mut self.rng) {
+            // The seed sent a sample: pull the whole table from one of those members.
+            let msg = Message::PushPull(PushPull {
+                join: false,
+                complete: true,
+                reply: true,
+                members: self.members.iter().map(Member::to_wire).collect(),
+            });
+            self.send_stream(peer, &msg);
+        }
+    }
+
+    fn on_sync_buckets(&mut self, now: Instant, from: SocketAddr, b: SyncBuckets) {
+        if self.sync.pending.as_ref().is_none_or(|p| p.peer != from) {
+            self.stats.drop_input("unsolicited_sync");
+            return;
+        }
+        if b.hashes.is_empty() {
+            self.sync.pending = None;
+            self.sync.next_sync = now + self.config.sync_interval;
+            self.stats.syncs_in_agreement += 1;
+            return;
+        }
+        if b.hashes.len() != BUCKETS {
+            self.sync.pending = None;
+            self.stats.drop_input("malformed");
+            return;
+        }
+        let own = self.members.digest().buckets();
+        let buckets: Vec<u16> = (0..BUCKETS)
+            .filter(|&i| own[i] != b.hashes[i])
+            .map(|i| i as u16)
+            .collect();
+        let members = self.members_in_buckets(&buckets);
+        let msg = Message::SyncEntries(SyncEntries {
+            buckets,
+            reply: true,
+            members,
+        });
+        self.send_stream(from, &msg);
+    }
+
+    fn take_pending(&mut self, from: SocketAddr) -> bool {
+        if self.sync.pending.as_ref().is_some_and(|p| p.peer == from) {
+            self.sync.pending = None;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Every member (tombstones included) whose name falls in one of `buckets`.
+    fn members_in_buckets(&self, buckets: &[u16]) -> Vec<MemberState> {
+        let mut wanted = [false; BUCKETS];
+        for &b in buckets {
+            if let Some(w) = wanted.get_mut(b as usize) {
+                *w = true;
+            }
+        }
+        self.members
+            .iter()
+            .filter(|m| wanted[digest::bucket_of(m.name.as_str())])
+            .map(Member::to_wire)
+            .collect()
+    }
+
+    /// `join_sample` random alive members plus this node, for a seed's answer to a joiner.
+    fn sample_for_join(&mut self) -> Vec<MemberState> {
+        let n = self.config.join_sample as usize;
+        let slots = self.random_members(n, |m| m.state == State::Alive);
+        let mut out: Vec<MemberState> = slots
+            .into_iter()
+            .map(|s| self.members.get(s).to_wire())
+            .collect();
+        out.push(self.members.local().to_wire());
+        out
+    }
+
+    /// Applies a received table. Suspicion is not taken from state transfers (it carries no
+    /// accuser and spreads by gossip); a suspect entry counts as alive at its incarnation.
+    fn merge(&mut self, now: Instant, from: SocketAddr, members: Vec<MemberState>, news: bool) {
+        for m in members {
+            self.apply_with(now, Update::from_state(m), Via::Sync(from), news);
+        }
+    }
+
+    /// Queues one stream message to `to`, if it respects `max_stream_bytes`.
+    pub(crate) fn send_stream(&mut self, to: SocketAddr, msg: &Message) {
+        let mut bytes = Vec::new();
+        wire::encode_stream(msg, &mut bytes);
+        if bytes.len() > self.config.max_stream_bytes {
+            self.stats.drop_input("stream_too_large_to_send");
+            return;
+        }
+        self.stats.streams_out += 1;
+        self.stats.stream_bytes_out += bytes.len() as u64;
+        self.transmits.push_back(Transmit {
+            to,
+            kind: TransmitKind::Stream,
+            bytes,
+        });
+    }
+}

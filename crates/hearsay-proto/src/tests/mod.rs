@@ -1,0 +1,5 @@
+//! Engine tests over a virtual clock: scripted single engines and small simulated clusters.
+
+mod cluster;
+mod harness;
+mod single;

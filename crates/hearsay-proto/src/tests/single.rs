@@ -1,0 +1,201 @@
+//! Scripted single-engine tests: feed datagrams and deadlines, check what comes out.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use super::harness::addr;
+use crate::wire::{self, Ack, Alive, Message, Ping, Suspect};
+use crate::{Config, Engine, EventKind, LocalNode, Meta, Name, TransmitKind};
+
+fn engine() -> (Engine, std::time::Instant) {
+    let now = crate::test_epoch();
+    let local = LocalNode {
+        name: Name::new("me").unwrap(),
+        addr: addr(0, 7946),
+        generation: 3,
+        meta: Meta::from(&[][..]),
+    };
+    (Engine::new(Config::lan(4), local, now).unwrap(), now)
+}
+
+fn datagram(msgs: &[Message]) -> Vec<u8> {
+    let mut b = Vec::new();
+    wire::start_datagram(&mut b);
+    for m in msgs {
+        wire::encode_message(m, &mut b);
+    }
+    b
+}
+
+fn decode(bytes: &[u8]) -> Vec<Message> {
+    let mut out = Vec::new();
+    wire::decode_datagram(bytes, &mut out).unwrap();
+    out
+}
+
+fn alive(name: &str, at: SocketAddr) -> Message {
+    Message::Alive(Alive {
+        name: Name::new(name).unwrap(),
+        addr: at,
+        generation: 1,
+        incarnation: 0,
+        meta: Meta::from(&[][..]),
+    })
+}
+
+#[test]
+fn a_ping_for_us_is_acked_and_a_misdirected_one_is_dropped() {
+    let (mut e, now) = engine();
+    let from = addr(1, 7946);
+    let ping = |t: &str| {
+        Message::Ping(Ping {
+            seq: 42,
+            target: Name::new(t).unwrap(),
+        })
+    };
+    e.handle_datagram(now, from, &datagram(&[ping("me")]));
+    let t = e.poll_transmit().expect("an ack");
+    assert_eq!((t.to, t.kind), (from, TransmitKind::Datagram));
+    assert_eq!(decode(&t.bytes)[0], Message::Ack(Ack { seq: 42 }));
+    e.handle_datagram(now, from, &datagram(&[ping("someone-else")]));
+    assert!(e.poll_transmit().is_none());
+    assert_eq!(e.stats().dropped.get("misdirected"), Some(&1));
+}
+
+#[test]
+fn garbage_is_counted_by_reason_and_changes_nothing() {
+    let (mut e, now) = engine();
+    let from = addr(1, 7946);
+    e.handle_datagram(now, from, &[]);
+    e.handle_datagram(now, from, &[99, 1, 2, 3]);
+    e.handle_datagram(now, from, &[wire::VERSION, 5, 200]);
+    e.handle_stream(now, from, &[wire::VERSION, 250]);
+    assert_eq!(e.stats().dropped_total(), 4);
+    assert_eq!(e.member_count(), 1);
+    assert!(e.poll_transmit().is_none());
+    assert!(e.poll_event().is_none());
+}
+
+#[test]
+fn a_suspicion_about_us_is_refuted_with_a_higher_incarnation() {
+    let (mut e, now) = engine();
+    let from = addr(1, 7946);
+    e.handle_datagram(now, from, &datagram(&[alive("peer", from)]));
+    let suspect = Message::Suspect(Suspect {
+        name: Name::new("me").unwrap(),
+        generation: 3,
+        incarnation: 0,
+        from: Name::new("peer").unwrap(),
+    });
+    let ping = Message::Ping(Ping {
+        seq: 7,
+        target: Name::new("me").unwrap(),
+    });
+    // Buddy system: the suspicion rides on the probe; the ack carries the refutation.
+    e.handle_datagram(now, from, &datagram(&[ping, suspect]));
+    assert_eq!(e.local().incarnation, 1);
+    assert_eq!(
+        e.health_score(),
+        1,
+        "being suspected hints that we are the slow one"
+    );
+    let ack = e.poll_transmit().unwrap();
+    let msgs = decode(&ack.bytes);
+    assert_eq!(msgs[0], Message::Ack(Ack { seq: 7 }));
+    assert!(
+        msgs.iter().any(
+            |m| matches!(m, Message::Alive(a) if a.name.as_str() == "me" && a.incarnation == 1)
+        ),
+        "refutation piggybacked on the ack: {msgs:?}"
+    );
+    let kinds: Vec<EventKind> = std::iter::from_fn(|| e.poll_event())
+        .map(|ev| ev.kind)
+        .collect();
+    assert_eq!(kinds, [EventKind::Up, EventKind::Refuted]);
+}
+
+#[test]
+fn an_unanswered_probe_goes_indirect_then_suspects() {
+    let (mut e, now) = engine();
+    for i in 1..=4 {
+        e.handle_datagram(
+            now,
+            addr(i, 7946),
+            &datagram(&[alive(&format!("p{i}"), addr(i, 7946))]),
+        );
+    }
+    while e.poll_transmit().is_some() {}
+    while e.poll_event().is_some() {}
+    // Run timers without answering anything until the first suspicion.
+    let mut indirect = 0;
+    let mut suspected = None;
+    while suspected.is_none() {
+        let t = e.poll_timeout().expect("probing keeps a timer");
+        assert!(
+            t < now + Duration::from_secs(3),
+            "suspected within two probe periods"
+        );
+        e.handle_timeout(t);
+        while let Some(tx) = e.poll_transmit() {
+            if tx.kind == TransmitKind::Datagram {
+                indirect += decode(&tx.bytes)
+                    .iter()
+                    .filter(|m| matches!(m, Message::IndirectPing(_)))
+                    .count();
+            }
+        }
+        suspected = std::iter::from_fn(|| e.poll_event()).find(|ev| ev.kind == EventKind::Suspect);
+    }
+    assert_eq!(indirect, 3, "k = 3 helpers asked before suspecting");
+    assert!(
+        e.health_score() >= 1,
+        "no nacks came back either: we may be the problem"
+    );
+}
+
+#[test]
+fn set_meta_over_the_limit_is_refused_and_changes_nothing() {
+    let (mut e, now) = engine();
+    let err = e.set_meta(now, Meta::from(vec![0u8; 5000])).unwrap_err();
+    assert!(err.to_string().contains("max_meta_bytes"));
+    assert_eq!(e.local().incarnation, 0);
+}
+
+#[test]
+fn the_same_seed_gives_the_same_run() {
+    let run = || {
+        let mut net = super::harness::Net::new(Config::lan(12));
+        for _ in 0..12 {
+            net.add();
+        }
+        for i in 1..12 {
+            net.join(i, 0);
+        }
+        let mut i = 0usize;
+        net.lose = Box::new(move |_, _| {
+            i += 1;
+            i % 7 == 0
+        });
+        net.kill(4);
+        net.run_for(Duration::from_secs(40));
+        let start = net.start;
+        net.nodes
+            .iter()
+            .map(|n| {
+                format!(
+                    "{:?}",
+                    n.events
+                        .iter()
+                        .map(|e| (
+                            e.at - start,
+                            e.kind,
+                            e.member.name.clone(),
+                            e.member.incarnation
+                        ))
+                        .collect::<Vec<_>>()
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(run(), run());
+}
