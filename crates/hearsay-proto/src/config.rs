@@ -8,8 +8,10 @@ use std::time::Duration;
 
 /// Engine configuration. Build one from a preset, adjust fields, then hand it to
 /// [`crate::Engine::new`], which validates it.
+///
+/// A plain struct on purpose: presets plus struct-update syntax
+/// (`Config { probe_interval, ..Config::lan(n) }`) read better than a builder.
 #[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
 pub struct Config {
     /// Seed of the engine's random number generator: the same seed and the same inputs give
     /// the same run. Defaults to 0; give every node its own (the runtime draws one from the OS).

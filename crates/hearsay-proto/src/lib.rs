@@ -18,6 +18,59 @@
 //!  poll_timeout()  -> Option<Instant>
 //!  poll_event()    -> Event { Up | Suspect | Down | Left | ..., cause }
 //! ```
+//!
+//! # Driving it
+//!
+//! A driver owns the clock and the sockets. This one runs two engines over an in-memory
+//! "network" with a virtual clock that jumps to the next deadline:
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use hearsay_proto::{Config, Engine, EventKind, LocalNode, Meta, Name, TransmitKind};
+//!
+//! let start = Instant::now(); // the driver's clock, not the engine's
+//! let node = |i: u8| LocalNode {
+//!     name: Name::new(&format!("node-{i}")).unwrap(),
+//!     addr: ([127, 0, 0, 1], 7946 + u16::from(i)).into(),
+//!     generation: 1,
+//!     meta: Meta::from(&b"role=web"[..]),
+//! };
+//! let config = |seed| Config { rng_seed: seed, ..Config::lan(2) };
+//! let mut engines = [
+//!     Engine::new(config(1), node(0), start).unwrap(),
+//!     Engine::new(config(2), node(1), start).unwrap(),
+//! ];
+//! let seed = engines[0].local().addr;
+//! engines[1].join(start, &[seed]);
+//!
+//! let mut now = start;
+//! let mut ups = 0;
+//! while now < start + Duration::from_secs(5) {
+//!     // Deliver everything each engine wants sent (instantly, for the example).
+//!     for from in 0..2 {
+//!         while let Some(t) = engines[from].poll_transmit() {
+//!             let sender = engines[from].local().addr;
+//!             let to = if t.to == engines[0].local().addr { 0 } else { 1 };
+//!             match t.kind {
+//!                 TransmitKind::Datagram => engines[to].handle_datagram(now, sender, &t.bytes),
+//!                 TransmitKind::Stream => engines[to].handle_stream(now, sender, &t.bytes),
+//!             }
+//!         }
+//!         while let Some(event) = engines[from].poll_event() {
+//!             if event.kind == EventKind::Up {
+//!                 ups += 1;
+//!             }
+//!         }
+//!     }
+//!     // Sleep until the earliest deadline, then run the timers.
+//!     now = engines.iter().filter_map(|e| e.poll_timeout()).min().unwrap().max(now);
+//!     for e in &mut engines {
+//!         e.handle_timeout(now);
+//!     }
+//! }
+//! assert_eq!(ups, 2, "each node saw the other come up");
+//! assert_eq!(engines[0].alive_count(), 2);
+//! ```
 
 mod awareness;
 mod config;
