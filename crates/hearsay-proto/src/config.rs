@@ -73,6 +73,10 @@ pub struct Config {
     /// Largest metadata a member may carry, in bytes. Defaults to 1024; must leave room in a
     /// datagram (at most `max_datagram_bytes - 256`).
     pub max_meta_bytes: usize,
+    /// Members with news waiting to be gossiped, at most. Beyond it the most-sent news is
+    /// dropped and counted (`gossip_queue_full`); anti-entropy repairs what gossip did not
+    /// carry. Defaults to 1024.
+    pub max_gossip_backlog: usize,
     /// Entries kept in the state-change history (all members together). Defaults to 1024.
     pub history_len: usize,
     /// Events buffered for the driver before the oldest are dropped (and counted).
@@ -161,6 +165,7 @@ impl Config {
             max_datagram_bytes: 1400,
             max_stream_bytes: 64 << 20,
             max_meta_bytes: 1024,
+            max_gossip_backlog: 1024,
             history_len: 1024,
             max_pending_events: 65_536,
             expected_members: NonZeroU32::new(n).unwrap_or(nz(1)),
@@ -243,6 +248,9 @@ impl Config {
         }
         if self.gossip_fanout == 0 {
             return Err(ConfigError::Zero("gossip_fanout"));
+        }
+        if self.max_gossip_backlog == 0 {
+            return Err(ConfigError::Zero("max_gossip_backlog"));
         }
         if self.history_len == 0 {
             return Err(ConfigError::Zero("history_len"));

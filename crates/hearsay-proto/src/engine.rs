@@ -20,7 +20,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::awareness::Awareness;
 use crate::event::{Cause, Event, EventKind, MemberView, Via};
 use crate::gossip::GossipQueue;
-use crate::member::{Member, Members, Slot, Version};
+use crate::member::{Member, Members, Slot, Version, empty_meta, share_if_empty};
 use crate::probe::Prober;
 use crate::suspicion::{Bounds, Suspicions};
 use crate::sync::SyncState;
@@ -206,7 +206,7 @@ impl Engine {
         let me = Member {
             name: local.name,
             addr: local.addr,
-            meta: local.meta,
+            meta: share_if_empty(local.meta),
             generation: local.generation,
             incarnation: 0,
             state: State::Alive,
@@ -215,7 +215,7 @@ impl Engine {
         let capacity = config.expected_members.get() as usize;
         let members = Members::new(me, rng.next_u64(), capacity);
         let suspicions = Suspicions::new(rng.next_u64());
-        let gossip = GossipQueue::new(rng.next_u64());
+        let gossip = GossipQueue::new(rng.next_u64(), config.max_gossip_backlog);
         // Random phases, so that nodes started together do not probe and gossip in lockstep.
         let first_probe = now + jitter(&mut rng, config.probe_interval);
         let first_sync =
@@ -529,7 +529,7 @@ impl Engine {
                 m.addr = addr;
             }
             if let Some(meta) = &u.meta {
-                m.meta = meta.clone();
+                m.meta = share_if_empty(meta.clone());
             }
         });
         let mut confirmations = u.confirmations;
@@ -575,7 +575,7 @@ impl Engine {
         let slot = self.members.insert(Member {
             name: u.name.clone(),
             addr,
-            meta: u.meta.unwrap_or_else(|| Meta::from(&[][..])),
+            meta: u.meta.map_or_else(empty_meta, share_if_empty),
             generation: u.generation,
             incarnation: u.incarnation,
             state: State::Alive,

@@ -20,8 +20,6 @@ use crate::engine::Engine;
 use crate::wire::{self, Alive, Dead, Message, State, Suspect};
 use crate::{Name, Transmit, TransmitKind};
 
-/// Upper bound on queued news; beyond it, the most-sent entry is dropped (and counted).
-const MAX_QUEUE: usize = 4096;
 /// Candidates skipped for not fitting before packing gives up on a datagram.
 const MAX_SKIPS: usize = 16;
 
@@ -38,6 +36,8 @@ pub(crate) struct GossipQueue {
     /// (transmits, newest first) -> member.
     order: BTreeMap<(u32, Reverse<u64>), Name>,
     next_seqno: u64,
+    /// Upper bound on entries; beyond it, the most-sent entry is dropped (and counted).
+    capacity: usize,
     scratch: Vec<(u32, Reverse<u64>)>,
 }
 
@@ -52,11 +52,12 @@ pub(crate) enum Packed {
 }
 
 impl GossipQueue {
-    pub fn new(hash_seed: u64) -> GossipQueue {
+    pub fn new(hash_seed: u64, capacity: usize) -> GossipQueue {
         GossipQueue {
             entries: HashMap::with_hasher(FixedState::with_seed(hash_seed)),
             order: BTreeMap::new(),
             next_seqno: 0,
+            capacity: capacity.max(1),
             scratch: Vec::new(),
         }
     }
@@ -87,7 +88,7 @@ impl GossipQueue {
                 seqno,
             },
         );
-        if self.entries.len() > MAX_QUEUE
+        if self.entries.len() > self.capacity
             && let Some((_, victim)) = self.order.pop_last()
         {
             self.entries.remove(victim.as_str());
@@ -195,7 +196,7 @@ impl Engine {
         debug_assert!(buf.len() <= max);
         if !self.gossip.is_empty() {
             let limit = self.config.retransmit_limit(self.members.live());
-            let mut gossip = std::mem::replace(&mut self.gossip, GossipQueue::new(0));
+            let mut gossip = std::mem::replace(&mut self.gossip, GossipQueue::new(0, 1));
             let mut one = Vec::with_capacity(64);
             gossip.pack(limit, |name, accuser| {
                 // The smallest update is larger than this; stop when nothing can fit.
@@ -264,7 +265,7 @@ mod tests {
 
     #[test]
     fn newest_and_least_sent_news_goes_first() {
-        let mut q = GossipQueue::new(1);
+        let mut q = GossipQueue::new(1, 64);
         q.push(&name("a"), None);
         q.push(&name("b"), None);
         assert_eq!(drain_order(&mut q, 3), ["b", "a"]);
@@ -274,7 +275,7 @@ mod tests {
 
     #[test]
     fn entries_leave_after_the_retransmit_limit() {
-        let mut q = GossipQueue::new(1);
+        let mut q = GossipQueue::new(1, 64);
         q.push(&name("a"), None);
         for _ in 0..3 {
             assert_eq!(drain_order(&mut q, 3).len(), 1);
@@ -284,7 +285,7 @@ mod tests {
 
     #[test]
     fn newer_news_about_a_member_replaces_the_older() {
-        let mut q = GossipQueue::new(1);
+        let mut q = GossipQueue::new(1, 64);
         q.push(&name("a"), None);
         drain_order(&mut q, 5);
         q.push(&name("a"), Some(name("z")));
@@ -299,15 +300,15 @@ mod tests {
 
     #[test]
     fn overflow_drops_the_most_sent_entry() {
-        let mut q = GossipQueue::new(1);
+        let mut q = GossipQueue::new(1, 64);
         q.push(&name("old"), None);
         drain_order(&mut q, 100);
         let mut dropped = false;
-        for i in 0..MAX_QUEUE {
+        for i in 0..64 {
             dropped |= q.push(&name(&format!("n{i}")), None);
         }
         assert!(dropped);
-        assert_eq!(q.len(), MAX_QUEUE);
+        assert_eq!(q.len(), 64);
         assert!(!q.entries.contains_key("old"));
     }
 }

@@ -4,11 +4,13 @@
 //! Records live in a `Vec` (deterministic order, compact) with a name index beside it. This
 //! node itself is always record 0. Dead and left members stay as tombstones until collected.
 
-use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use foldhash::fast::FixedState;
+use hashbrown::HashTable;
 
 use crate::Name;
 use crate::digest::Digest;
@@ -87,10 +89,24 @@ impl Version {
     }
 }
 
+/// The one shared empty metadata value: most members carry none, and an `Arc<[u8]>` per
+/// member per node adds up in a 10,000-node simulation.
+pub(crate) fn empty_meta() -> Meta {
+    static EMPTY: OnceLock<Meta> = OnceLock::new();
+    EMPTY.get_or_init(|| Arc::from(&[][..])).clone()
+}
+
+/// Replaces an empty metadata value by the shared one.
+pub(crate) fn share_if_empty(meta: Meta) -> Meta {
+    if meta.is_empty() { empty_meta() } else { meta }
+}
+
 /// All known members.
 pub(crate) struct Members {
     list: Vec<Member>,
-    index: HashMap<Name, Slot, FixedState>,
+    /// Name -> slot; stores only the slot (names live in `list`), 4 bytes per entry.
+    index: HashTable<Slot>,
+    hasher: FixedState,
     digest: Digest,
     alive: usize,
 }
@@ -100,7 +116,8 @@ impl Members {
     pub fn new(local: Member, hash_seed: u64, capacity: usize) -> Members {
         let mut members = Members {
             list: Vec::with_capacity(capacity),
-            index: HashMap::with_capacity_and_hasher(capacity, FixedState::with_seed(hash_seed)),
+            index: HashTable::with_capacity(capacity),
+            hasher: FixedState::with_seed(hash_seed),
             digest: Digest::default(),
             alive: 0,
         };
@@ -127,7 +144,12 @@ impl Members {
     }
 
     pub fn slot(&self, name: &str) -> Option<Slot> {
-        self.index.get(name).copied()
+        let list = &self.list;
+        self.index
+            .find(self.hasher.hash_one(name), |&s| {
+                list[s as usize].name.as_str() == name
+            })
+            .copied()
     }
 
     pub fn get(&self, slot: Slot) -> &Member {
@@ -148,10 +170,14 @@ impl Members {
 
     /// Adds a member not yet known; returns its slot.
     pub fn insert(&mut self, member: Member) -> Slot {
-        debug_assert!(!self.index.contains_key(member.name.as_str()));
+        debug_assert!(self.slot(member.name.as_str()).is_none());
         let slot = self.list.len() as Slot;
         account(&mut self.digest, &mut self.alive, &member, true);
-        self.index.insert(member.name.clone(), slot);
+        let (list, hasher) = (&self.list, &self.hasher);
+        let hash = hasher.hash_one(member.name.as_str());
+        self.index.insert_unique(hash, slot, |&s| {
+            hasher.hash_one(list[s as usize].name.as_str())
+        });
         self.list.push(member);
         slot
     }
@@ -169,13 +195,18 @@ impl Members {
     pub fn remove(&mut self, slot: Slot) -> Slot {
         assert!(slot != 0, "the local node is never removed");
         let last = (self.list.len() - 1) as Slot;
+        let hash = self.hasher.hash_one(self.list[slot as usize].name.as_str());
+        if let Ok(entry) = self.index.find_entry(hash, |&s| s == slot) {
+            entry.remove();
+        }
+        if slot != last {
+            let hash = self.hasher.hash_one(self.list[last as usize].name.as_str());
+            if let Some(s) = self.index.find_mut(hash, |&s| s == last) {
+                *s = slot;
+            }
+        }
         let member = self.list.swap_remove(slot as usize);
         account(&mut self.digest, &mut self.alive, &member, false);
-        self.index.remove(member.name.as_str());
-        if slot != last {
-            let moved = self.list[slot as usize].name.clone();
-            self.index.insert(moved, slot);
-        }
         last
     }
 }
