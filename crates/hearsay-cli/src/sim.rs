@@ -1,0 +1,212 @@
+//! `hearsay sim` and `hearsay sim sweep`: flags in, report out.
+
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use hearsay_sim::flags::{ScenarioFlags, parse_count};
+use hearsay_sim::sweep::{SweepOptions, sweep};
+use hearsay_sim::{ScenarioError, Simulation};
+
+/// Exit code for flags that make no sense (as clap uses for its own usage errors).
+const USAGE: u8 = 2;
+
+/// Run one simulated scenario and print its figures.
+///
+/// Durations are written like 300s, 1.5s, 5ms or 2m. Nodes join cold (one by one within
+/// the first 5 s, through node 0) unless --preconverged is given.
+#[derive(Debug, Args)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    after_help = "Durations are written like 300s, 1.5s, 5ms or 2m. Nodes join cold (each at a \
+random time in the first 5 s, through node 0) unless --preconverged is given.\n\n\
+Examples:\n  \
+hearsay sim --nodes 1000 --duration 60s --seed 1\n  \
+hearsay sim --nodes 1000 --duration 60s --seed 1 --preconverged --kill 1@10s --json\n  \
+hearsay sim sweep --seeds 20"
+)]
+pub struct SimCommand {
+    #[command(subcommand)]
+    sub: Option<SimSub>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum SimSub {
+    /// Run many small random clusters with faults, checking invariants after every step.
+    Sweep(SweepArgs),
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// Cluster size.
+    #[arg(long, value_name = "N", required = true)]
+    nodes: Option<String>,
+    /// Virtual time to simulate, e.g. 300s.
+    #[arg(long, value_name = "D", required = true)]
+    duration: Option<String>,
+    /// Seed of the whole run; the same seed prints the same report.
+    #[arg(long, value_name = "S", required = true)]
+    seed: Option<String>,
+    /// One-way latency range, uniform [default: 1ms..5ms].
+    #[arg(long, value_name = "MIN..MAX")]
+    latency: Option<String>,
+    /// Probability that a datagram is lost, 0 to 1 [default: 0].
+    #[arg(long, value_name = "P")]
+    loss: Option<String>,
+    /// Start all nodes at 0 with full, converged views.
+    #[arg(long)]
+    preconverged: bool,
+    /// At T, a random member publishes new metadata (measures dissemination).
+    #[arg(long, value_name = "T")]
+    update_at: Option<String>,
+    /// Kill COUNT random members at T (repeatable).
+    #[arg(long, value_name = "COUNT@T")]
+    kill: Vec<String>,
+    /// Restart COUNT killed members at T, with a new address and generation (repeatable).
+    #[arg(long, value_name = "COUNT@T")]
+    restart: Vec<String>,
+    /// Pause COUNT random members at T for DUR (repeatable).
+    #[arg(long, value_name = "COUNT@T:DUR")]
+    pause: Vec<String>,
+    /// COUNT members pause for MIN..MAX again and again, 10-60 s apart.
+    #[arg(long, value_name = "COUNT:MIN..MAX")]
+    pauses: Option<String>,
+    /// Cut FRACTION of the nodes off from the rest at T for DUR (repeatable).
+    #[arg(long, value_name = "FRACTION@T:DUR")]
+    partition: Vec<String>,
+    /// Plain SWIM: no local health, no dynamic suspicion.
+    #[arg(long)]
+    no_lifeguard: bool,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct SweepArgs {
+    /// How many seeds to run.
+    #[arg(long, value_name = "K")]
+    seeds: String,
+    /// Cluster size for every seed [default: drawn per seed, 8 to 40].
+    #[arg(long, value_name = "N")]
+    nodes: Option<String>,
+    /// First seed; the others follow it.
+    #[arg(long, value_name = "S", default_value = "1")]
+    first_seed: String,
+    /// Seeds run in parallel.
+    #[arg(long, value_name = "T", default_value = "2")]
+    threads: String,
+}
+
+/// Runs the command and returns the process's exit code.
+pub fn run(command: SimCommand) -> ExitCode {
+    let result = match command.sub {
+        Some(SimSub::Sweep(args)) => run_sweep(&args),
+        None => run_one(command.run),
+    };
+    result.unwrap_or_else(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(USAGE)
+    })
+}
+
+fn run_one(args: RunArgs) -> Result<ExitCode, ScenarioError> {
+    let flags = ScenarioFlags {
+        nodes: args.nodes.unwrap_or_default(),
+        duration: args.duration.unwrap_or_default(),
+        seed: args.seed.unwrap_or_default(),
+        latency: args.latency,
+        loss: args.loss,
+        preconverged: args.preconverged,
+        update_at: args.update_at,
+        kill: args.kill,
+        restart: args.restart,
+        pause: args.pause,
+        pauses: args.pauses,
+        partition: args.partition,
+        no_lifeguard: args.no_lifeguard,
+    };
+    let scenario = flags.parse()?;
+    let simulation = match Simulation::new(scenario) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(USAGE));
+        }
+    };
+    let report = simulation.run(&mut ()).report;
+    if args.json {
+        println!("{}", report.to_json());
+    } else {
+        print!("{}", report.to_table());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_sweep(args: &SweepArgs) -> Result<ExitCode, ScenarioError> {
+    let seeds = parse_count("--seeds", &args.seeds)?;
+    if seeds == 0 {
+        return Err(out_of_range("--seeds", &args.seeds, "1 or more seeds"));
+    }
+    let nodes = match &args.nodes {
+        Some(text) => {
+            let n = parse_count("--nodes", text)?;
+            if !(2..=10_000).contains(&n) {
+                return Err(out_of_range("--nodes", text, "2 to 10000 nodes"));
+            }
+            Some(n)
+        }
+        None => None,
+    };
+    let first_seed =
+        args.first_seed
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| ScenarioError::Malformed {
+                flag: "--first-seed",
+                value: args.first_seed.clone(),
+                hint: "is not a seed; use a whole number from 0 to 18446744073709551615".into(),
+            })?;
+    let threads = parse_count("--threads", &args.threads)?;
+    if !(1..=64).contains(&threads) {
+        return Err(out_of_range("--threads", &args.threads, "1 to 64 threads"));
+    }
+    let options = SweepOptions {
+        seeds: u64::from(seeds),
+        first_seed,
+        nodes,
+        threads: threads as usize,
+    };
+    let mut failed = Vec::new();
+    let results = sweep(options, |r| {
+        println!("{r}");
+        if !r.passed() {
+            failed.push(r.seed);
+        }
+    });
+    match results {
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(USAGE))
+        }
+        Ok(results) => {
+            let passed = results.iter().filter(|r| r.passed()).count();
+            println!("{passed} passed, {} failed", results.len() - passed);
+            if failed.is_empty() {
+                Ok(ExitCode::SUCCESS)
+            } else {
+                Ok(ExitCode::FAILURE)
+            }
+        }
+    }
+}
+
+fn out_of_range(flag: &'static str, value: &str, range: &str) -> ScenarioError {
+    ScenarioError::OutOfRange {
+        flag,
+        value: value.to_string(),
+        range: range.to_string(),
+    }
+}

@@ -1,0 +1,312 @@
+//! Reading a [`Scenario`] from the text of command-line flags.
+//!
+//! The CLI hands over the flags as strings so that every mistake, in syntax or in sense, is
+//! reported the same way: one line naming the flag, the value, and what would be accepted.
+
+use std::time::Duration;
+
+use crate::duration::{DurationError, parse_duration};
+use crate::scenario::{
+    CountAt, Latency, PartitionSpec, PauseSpec, RandomPauses, Scenario, ScenarioError,
+};
+
+/// The simulator's flags as given on the command line, before interpretation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScenarioFlags {
+    /// `--nodes N`.
+    pub nodes: String,
+    /// `--duration D`.
+    pub duration: String,
+    /// `--seed S`.
+    pub seed: String,
+    /// `--latency MIN..MAX`.
+    pub latency: Option<String>,
+    /// `--loss P`.
+    pub loss: Option<String>,
+    /// `--preconverged`.
+    pub preconverged: bool,
+    /// `--update-at T`.
+    pub update_at: Option<String>,
+    /// `--kill COUNT@T`, repeatable.
+    pub kill: Vec<String>,
+    /// `--restart COUNT@T`, repeatable.
+    pub restart: Vec<String>,
+    /// `--pause COUNT@T:DUR`, repeatable.
+    pub pause: Vec<String>,
+    /// `--pauses COUNT:MIN..MAX`.
+    pub pauses: Option<String>,
+    /// `--partition FRACTION@T:DUR`, repeatable.
+    pub partition: Vec<String>,
+    /// `--no-lifeguard`.
+    pub no_lifeguard: bool,
+}
+
+impl ScenarioFlags {
+    /// Interprets and validates the flags.
+    pub fn parse(&self) -> Result<Scenario, ScenarioError> {
+        let nodes = parse_count("--nodes", &self.nodes)?;
+        let duration = parse_time("--duration", &self.duration)?;
+        let seed = self.seed.trim().parse::<u64>().map_err(|_| {
+            malformed(
+                "--seed",
+                &self.seed,
+                "is not a seed; use a whole number from 0 to 18446744073709551615",
+            )
+        })?;
+        let mut s = Scenario::new(nodes, duration, seed);
+        if let Some(text) = &self.latency {
+            let (min, max) = parse_range("--latency", text)?;
+            s.latency = Latency { min, max };
+        }
+        if let Some(text) = &self.loss {
+            s.loss = parse_fraction("--loss", text)?;
+        }
+        s.preconverged = self.preconverged;
+        if let Some(text) = &self.update_at {
+            s.update_at = Some(parse_time("--update-at", text)?);
+        }
+        for text in &self.kill {
+            s.kills.push(parse_count_at("--kill", text)?);
+        }
+        for text in &self.restart {
+            s.restarts.push(parse_count_at("--restart", text)?);
+        }
+        for text in &self.pause {
+            s.pauses.push(parse_pause(text)?);
+        }
+        if let Some(text) = &self.pauses {
+            s.random_pauses = Some(parse_random_pauses(text)?);
+        }
+        for text in &self.partition {
+            s.partitions.push(parse_partition(text)?);
+        }
+        s.lifeguard = !self.no_lifeguard;
+        s.validate()
+    }
+}
+
+/// A whole number of things.
+pub fn parse_count(flag: &'static str, text: &str) -> Result<u32, ScenarioError> {
+    text.trim()
+        .parse::<u32>()
+        .map_err(|_| malformed(flag, text, "is not a whole number; write it like 1000"))
+}
+
+/// A duration such as `300s`.
+pub fn parse_time(flag: &'static str, text: &str) -> Result<Duration, ScenarioError> {
+    parse_duration(text).map_err(|e| duration_error(flag, text, e))
+}
+
+/// A probability or fraction; the range is checked by [`Scenario::validate`].
+pub fn parse_fraction(flag: &'static str, text: &str) -> Result<f64, ScenarioError> {
+    match text.trim().parse::<f64>() {
+        Ok(p) if p.is_finite() => Ok(p),
+        _ => Err(malformed(
+            flag,
+            text,
+            "is not a number; write a fraction like 0.05",
+        )),
+    }
+}
+
+/// `MIN..MAX`, two durations.
+fn parse_range(flag: &'static str, text: &str) -> Result<(Duration, Duration), ScenarioError> {
+    let (min, max) = text
+        .split_once("..")
+        .ok_or_else(|| malformed(flag, text, "is not a range; write it like 1ms..5ms"))?;
+    Ok((parse_time(flag, min)?, parse_time(flag, max)?))
+}
+
+/// `COUNT@T`.
+fn parse_count_at(flag: &'static str, text: &str) -> Result<CountAt, ScenarioError> {
+    let (count, at) = text.split_once('@').ok_or_else(|| {
+        malformed(
+            flag,
+            text,
+            "is not COUNT@TIME; write it like 3@60s (3 members at 60 s)",
+        )
+    })?;
+    Ok(CountAt {
+        count: parse_count(flag, count)?,
+        at: parse_time(flag, at)?,
+    })
+}
+
+/// `COUNT@T:DUR`.
+fn parse_pause(text: &str) -> Result<PauseSpec, ScenarioError> {
+    const FLAG: &str = "--pause";
+    let hint = "is not COUNT@TIME:LENGTH; write it like 2@30s:5s";
+    let (count, rest) = text
+        .split_once('@')
+        .ok_or_else(|| malformed(FLAG, text, hint))?;
+    let (at, length) = rest
+        .split_once(':')
+        .ok_or_else(|| malformed(FLAG, text, hint))?;
+    Ok(PauseSpec {
+        count: parse_count(FLAG, count)?,
+        at: parse_time(FLAG, at)?,
+        length: parse_time(FLAG, length)?,
+    })
+}
+
+/// `COUNT:MIN..MAX`.
+fn parse_random_pauses(text: &str) -> Result<RandomPauses, ScenarioError> {
+    const FLAG: &str = "--pauses";
+    let (count, range) = text
+        .split_once(':')
+        .ok_or_else(|| malformed(FLAG, text, "is not COUNT:MIN..MAX; write it like 20:2s..5s"))?;
+    let (min, max) = parse_range(FLAG, range)?;
+    Ok(RandomPauses {
+        count: parse_count(FLAG, count)?,
+        min,
+        max,
+    })
+}
+
+/// `FRACTION@T:DUR`.
+fn parse_partition(text: &str) -> Result<PartitionSpec, ScenarioError> {
+    const FLAG: &str = "--partition";
+    let hint = "is not FRACTION@TIME:LENGTH; write it like 0.3@60s:30s";
+    let (fraction, rest) = text
+        .split_once('@')
+        .ok_or_else(|| malformed(FLAG, text, hint))?;
+    let (at, length) = rest
+        .split_once(':')
+        .ok_or_else(|| malformed(FLAG, text, hint))?;
+    Ok(PartitionSpec {
+        fraction: parse_fraction(FLAG, fraction)?,
+        at: parse_time(FLAG, at)?,
+        length: parse_time(FLAG, length)?,
+    })
+}
+
+fn duration_error(flag: &'static str, text: &str, e: DurationError) -> ScenarioError {
+    malformed(flag, text, &e.to_string())
+}
+
+fn malformed(flag: &'static str, text: &str, hint: &str) -> ScenarioError {
+    ScenarioError::Malformed {
+        flag,
+        value: text.to_string(),
+        hint: hint.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags() -> ScenarioFlags {
+        ScenarioFlags {
+            nodes: "100".into(),
+            duration: "60s".into(),
+            seed: "7".into(),
+            ..ScenarioFlags::default()
+        }
+    }
+
+    fn error(f: ScenarioFlags) -> String {
+        f.parse().unwrap_err().to_string()
+    }
+
+    #[test]
+    fn every_flag_is_read() {
+        let f = ScenarioFlags {
+            latency: Some("2ms..10ms".into()),
+            loss: Some("0.05".into()),
+            update_at: Some("10s".into()),
+            kill: vec!["3@20s".into(), "1@25s".into()],
+            restart: vec!["2@40s".into()],
+            pause: vec!["2@30s:5s".into()],
+            pauses: Some("20:2s..5s".into()),
+            partition: vec!["0.3@15s:10s".into()],
+            preconverged: true,
+            no_lifeguard: true,
+            ..flags()
+        };
+        let s = f.parse().unwrap();
+        assert_eq!(s.nodes, 100);
+        assert_eq!(s.latency.max, Duration::from_millis(10));
+        assert_eq!(s.loss, 0.05);
+        assert_eq!(s.kills.len(), 2);
+        assert_eq!(s.restarts[0].count, 2);
+        assert_eq!(s.pauses[0].length, Duration::from_secs(5));
+        assert_eq!(s.random_pauses.unwrap().count, 20);
+        assert_eq!(s.partitions[0].fraction, 0.3);
+        assert!(s.preconverged && !s.lifeguard);
+    }
+
+    #[test]
+    fn loss_above_one_names_the_flag_and_the_range() {
+        let e = error(ScenarioFlags {
+            loss: Some("1.5".into()),
+            ..flags()
+        });
+        assert_eq!(
+            e,
+            "--loss 1.5 is out of range; use a probability from 0 to 1"
+        );
+    }
+
+    #[test]
+    fn a_duration_without_unit_is_refused() {
+        let e = error(ScenarioFlags {
+            duration: "60".into(),
+            ..flags()
+        });
+        assert!(e.starts_with("--duration 60 has no unit"), "{e}");
+    }
+
+    #[test]
+    fn malformed_fault_flags_show_an_example() {
+        let e = error(ScenarioFlags {
+            kill: vec!["3".into()],
+            ..flags()
+        });
+        assert!(e.contains("3@60s"), "{e}");
+        let e = error(ScenarioFlags {
+            pause: vec!["2@30s".into()],
+            ..flags()
+        });
+        assert!(e.contains("2@30s:5s"), "{e}");
+        let e = error(ScenarioFlags {
+            latency: Some("5ms".into()),
+            ..flags()
+        });
+        assert!(e.contains("1ms..5ms"), "{e}");
+        let e = error(ScenarioFlags {
+            latency: Some("5ms..1ms".into()),
+            ..flags()
+        });
+        assert!(e.contains("out of range"), "{e}");
+    }
+
+    #[test]
+    fn zero_nodes_and_bad_seeds_are_refused() {
+        let e = error(ScenarioFlags {
+            nodes: "0".into(),
+            ..flags()
+        });
+        assert!(e.starts_with("--nodes 0 is out of range"), "{e}");
+        let e = error(ScenarioFlags {
+            seed: "-1".into(),
+            ..flags()
+        });
+        assert!(e.starts_with("--seed -1 is not a seed"), "{e}");
+        let e = error(ScenarioFlags {
+            nodes: "ten".into(),
+            ..flags()
+        });
+        assert!(e.starts_with("--nodes ten is not a whole number"), "{e}");
+    }
+
+    #[test]
+    fn kills_beyond_the_cluster_are_refused() {
+        let e = error(ScenarioFlags {
+            nodes: "3".into(),
+            kill: vec!["3@10s".into()],
+            ..flags()
+        });
+        assert!(e.contains("only 2 are left"), "{e}");
+    }
+}

@@ -1,0 +1,319 @@
+//! What the simulator measures, from engine events and transmits only.
+//!
+//! Everything here is O(1) per event or O(N) in total: a per-node "first seen" time for the
+//! metadata update and for each killed member, and counters. Nothing is ever N x N.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use hearsay_proto::{Event, EventKind, Stats};
+
+use crate::addr::index_of_name;
+use crate::network::Network;
+use crate::node::Node;
+use crate::queue::Nanos;
+
+/// "Not seen (yet)".
+const NEVER: Nanos = Nanos::MAX;
+
+/// IPv4 + UDP header bytes added to every datagram payload in traffic figures.
+pub const UDP_OVERHEAD_BYTES: u64 = 28;
+
+/// Bytes added to every stream message in traffic figures: IPv4 + TCP headers (20 + 20) of
+/// one segment. It ignores the handshake, acks and teardown of a fresh connection, so it
+/// understates the cost of short streams; streams are rare next to datagrams.
+pub const STREAM_OVERHEAD_BYTES: u64 = 40;
+
+/// Wire counters, all counted at send time unless named otherwise.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Traffic {
+    pub datagrams_sent: u64,
+    pub datagram_payload_bytes: u64,
+    pub streams_sent: u64,
+    pub stream_payload_bytes: u64,
+    /// Datagrams handed to a receiving engine.
+    pub datagrams_delivered: u64,
+    /// Stream messages handed to a receiving engine.
+    pub streams_delivered: u64,
+    /// Datagrams dropped by the loss model.
+    pub datagrams_lost: u64,
+    /// Messages to nobody (dead node, old address) or across a partition.
+    pub undeliverable: u64,
+    /// Messages dropped because a paused node's inbox was full.
+    pub inbox_dropped: u64,
+    pub max_datagram_bytes: u64,
+}
+
+impl Traffic {
+    /// Everything on the wire, headers included.
+    pub fn wire_bytes(&self) -> u64 {
+        self.datagram_payload_bytes
+            + self.datagrams_sent * UDP_OVERHEAD_BYTES
+            + self.stream_wire_bytes()
+    }
+
+    /// Stream bytes on the wire, headers included.
+    pub fn stream_wire_bytes(&self) -> u64 {
+        self.stream_payload_bytes + self.streams_sent * STREAM_OVERHEAD_BYTES
+    }
+}
+
+/// Engine counters summed over every engine that ever ran.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StatsTotals {
+    pub suspicions: u64,
+    pub refutations: u64,
+    pub deaths_declared: u64,
+    pub events_dropped: u64,
+    pub dropped: BTreeMap<&'static str, u64>,
+}
+
+impl StatsTotals {
+    /// Adds one engine's counters.
+    pub fn add(&mut self, s: &Stats) {
+        self.suspicions += s.suspicions;
+        self.refutations += s.refutations;
+        self.deaths_declared += s.deaths_declared;
+        self.events_dropped += s.events_dropped;
+        for (reason, n) in &s.dropped {
+            *self.dropped.entry(reason).or_default() += n;
+        }
+    }
+}
+
+/// The metadata update being followed.
+struct Spread {
+    member: u32,
+    generation: u64,
+    incarnation: u32,
+    at: Nanos,
+    seen: Vec<Nanos>,
+}
+
+/// A killed member (one generation) being followed.
+struct Victim {
+    node: u32,
+    killed_at: Nanos,
+    seen: Vec<Nanos>,
+}
+
+/// Measurements in progress.
+#[derive(Default)]
+pub(crate) struct Metrics {
+    pub traffic: Traffic,
+    /// Agenda entries processed (stale timers excluded).
+    pub steps: u64,
+    pub join_converged: Option<Nanos>,
+    spread: Option<Spread>,
+    victims: Vec<Victim>,
+    victim_slot: BTreeMap<(u32, u64), usize>,
+    false_dead: BTreeSet<(u32, u64, u32)>,
+}
+
+/// Percentiles of a dissemination, in nanoseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Spreading {
+    pub p50: Nanos,
+    pub p99: Nanos,
+    pub max: Nanos,
+}
+
+impl Metrics {
+    /// Starts following an update of `member` to `incarnation`, made at `at`.
+    pub fn follow_update(
+        &mut self,
+        nodes: usize,
+        member: u32,
+        generation: u64,
+        incarnation: u32,
+        at: Nanos,
+    ) {
+        self.spread = Some(Spread {
+            member,
+            generation,
+            incarnation,
+            at,
+            seen: vec![NEVER; nodes],
+        });
+    }
+
+    /// Starts following the death of `node` (this generation), killed at `at`.
+    pub fn follow_kill(&mut self, nodes: usize, node: u32, generation: u64, at: Nanos) {
+        self.victim_slot
+            .insert((node, generation), self.victims.len());
+        self.victims.push(Victim {
+            node,
+            killed_at: at,
+            seen: vec![NEVER; nodes],
+        });
+    }
+
+    /// Accounts for one event emitted by `observer`'s engine at `now`.
+    pub fn on_event(
+        &mut self,
+        observer: u32,
+        event: &Event,
+        now: Nanos,
+        nodes: &[Node],
+        net: &Network,
+    ) {
+        let kind = event.kind;
+        let interesting = match kind {
+            EventKind::Up | EventKind::Updated | EventKind::Recovered => self.spread.is_some(),
+            EventKind::Down | EventKind::Left => true,
+            _ => false,
+        };
+        if !interesting {
+            return;
+        }
+        let Some(member) = index_of_name(event.member.name.as_str()) else {
+            return;
+        };
+        let generation = event.member.generation;
+        match kind {
+            EventKind::Up | EventKind::Updated | EventKind::Recovered => {
+                if let Some(s) = &mut self.spread {
+                    if s.member == member
+                        && s.generation == generation
+                        && event.member.incarnation >= s.incarnation
+                    {
+                        let slot = &mut s.seen[observer as usize];
+                        *slot = (*slot).min(now);
+                    }
+                }
+            }
+            _ => {
+                if let Some(&v) = self.victim_slot.get(&(member, generation)) {
+                    let slot = &mut self.victims[v].seen[observer as usize];
+                    *slot = (*slot).min(now);
+                }
+                if kind == EventKind::Down {
+                    self.judge_verdict(member, event, now, nodes, net);
+                }
+            }
+        }
+    }
+
+    /// Records a death verdict about a member that is in fact running, unless a partition
+    /// (active or recently healed) lay between it and its accuser.
+    fn judge_verdict(
+        &mut self,
+        member: u32,
+        event: &Event,
+        now: Nanos,
+        nodes: &[Node],
+        net: &Network,
+    ) {
+        let Some(m) = nodes.get(member as usize) else {
+            return;
+        };
+        if !m.is_up() || m.generation != event.member.generation {
+            return;
+        }
+        let accuser = event
+            .cause
+            .accuser
+            .as_ref()
+            .and_then(|a| index_of_name(a.as_str()))
+            .filter(|&a| (a as usize) < nodes.len());
+        if accuser.is_some_and(|a| net.recently_cut(a, member, now)) {
+            return;
+        }
+        self.false_dead
+            .insert((member, event.member.generation, event.member.incarnation));
+    }
+
+    /// Distinct (member, generation, incarnation) wrongly declared dead.
+    pub fn false_dead(&self) -> u64 {
+        self.false_dead.len() as u64
+    }
+
+    /// How long the update took to reach the nodes up at the end (the updater excluded);
+    /// `None` without an update or if some node never learned it.
+    pub fn spreading(&self, nodes: &[Node]) -> Option<Spreading> {
+        let s = self.spread.as_ref()?;
+        let mut times = Vec::with_capacity(nodes.len());
+        for (i, node) in nodes.iter().enumerate() {
+            if i as u32 == s.member || !node.is_up() {
+                continue;
+            }
+            let seen = s.seen[i];
+            if seen == NEVER {
+                return None;
+            }
+            times.push(seen.saturating_sub(s.at));
+        }
+        if times.is_empty() {
+            return None;
+        }
+        times.sort_unstable();
+        Some(Spreading {
+            p50: percentile(&times, 50),
+            p99: percentile(&times, 99),
+            max: *times.last().unwrap_or(&0),
+        })
+    }
+
+    /// Detection times: (first node to learn of any kill, every observer of every kill).
+    ///
+    /// The first is the earliest verdict by any engine about any victim, from its kill. The
+    /// second waits, for each victim, for every node that is up at the end and has been up
+    /// since before the kill; it is `None` if one of them never learned it.
+    pub fn detection(&self, nodes: &[Node]) -> (Option<Nanos>, Option<Nanos>) {
+        let mut first: Option<Nanos> = None;
+        let mut all: Option<Nanos> = Some(0);
+        if self.victims.is_empty() {
+            return (None, None);
+        }
+        for v in &self.victims {
+            if let Some(&t) = v.seen.iter().filter(|&&t| t != NEVER).min() {
+                let d = t.saturating_sub(v.killed_at);
+                first = Some(first.map_or(d, |f| f.min(d)));
+            }
+            for (i, node) in nodes.iter().enumerate() {
+                if i as u32 == v.node || !node.is_up() || node.started_at > v.killed_at {
+                    continue;
+                }
+                let seen = v.seen[i];
+                all = if seen == NEVER {
+                    None
+                } else {
+                    all.map(|a| a.max(seen.saturating_sub(v.killed_at)))
+                };
+            }
+        }
+        (first, all)
+    }
+}
+
+/// Nearest-rank percentile of sorted, non-empty `values`.
+fn percentile(values: &[Nanos], p: usize) -> Nanos {
+    let rank = (values.len() * p).div_ceil(100).max(1);
+    values[rank - 1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_use_the_nearest_rank() {
+        let v: Vec<Nanos> = (1..=100).collect();
+        assert_eq!(percentile(&v, 50), 50);
+        assert_eq!(percentile(&v, 99), 99);
+        assert_eq!(percentile(&[7], 99), 7);
+        assert_eq!(percentile(&[1, 2, 3], 50), 2);
+    }
+
+    #[test]
+    fn wire_bytes_add_headers_per_message() {
+        let t = Traffic {
+            datagrams_sent: 2,
+            datagram_payload_bytes: 100,
+            streams_sent: 1,
+            stream_payload_bytes: 1000,
+            ..Traffic::default()
+        };
+        assert_eq!(t.wire_bytes(), 100 + 56 + 1000 + 40);
+        assert_eq!(t.stream_wire_bytes(), 1040);
+    }
+}

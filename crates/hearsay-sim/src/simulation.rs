@@ -1,0 +1,276 @@
+//! The simulation: N engines, one virtual clock, one agenda, one seeded RNG.
+//!
+//! The loop pops the earliest agenda entry, sets the clock to its time and carries it out:
+//! a message is handed to its receiver, a timer fires, or a scenario step runs. After every
+//! engine call the driver drains the engine's transmits and events and re-reads its deadline
+//! (see `driving.rs`). Virtual time is nanoseconds since one base `Instant`, taken once; the
+//! engines see `base + t`, reports see `t`, so output does not depend on the machine.
+
+#![allow(clippy::disallowed_methods)] // owns the clock: the base instant and wall time
+
+use std::time::{Duration, Instant};
+
+use hearsay_proto::{Config, ConfigError, Engine, Event, Meta, Name, Transmit};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use xxhash_rust::xxh3::Xxh3Default;
+
+use crate::addr::name_of;
+use crate::memory::peak_rss_mb;
+use crate::metrics::{Metrics, StatsTotals};
+use crate::network::Network;
+use crate::node::Node;
+use crate::observer::Observer;
+use crate::queue::{Agenda, Nanos, Pending};
+use crate::report::Report;
+use crate::scenario::{Scenario, ScenarioError};
+
+/// Period of the convergence check and of [`Observer::on_tick`].
+pub const TICK: Duration = Duration::from_millis(100);
+
+/// State-change history each engine keeps; small, to save memory at 10,000 nodes.
+pub const HISTORY_LEN: usize = 16;
+
+/// Why a simulation cannot start.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SimError {
+    /// The scenario makes no sense; nothing ran.
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// The engine refused the configuration derived from the scenario; nothing ran.
+    #[error("engine configuration: {0}")]
+    Config(#[from] ConfigError),
+}
+
+/// What a run produced.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Outcome {
+    /// The figures.
+    pub report: Report,
+    /// Hash of every delivered message (time, sender, receiver, bytes), if requested with
+    /// [`Simulation::record_trace`]: equal hashes mean identical runs.
+    pub trace_hash: Option<u64>,
+}
+
+/// Fault bookkeeping for "has the network been calm lately?".
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Faults {
+    /// Nodes paused right now.
+    pub paused: u32,
+    /// When the last fault (loss, partition, pause) ended.
+    pub last_end: Option<Nanos>,
+    /// Heal has happened: no new pauses start.
+    pub healed: bool,
+}
+
+/// A simulated cluster. Create with [`Simulation::new`], run with [`Simulation::run`].
+pub struct Simulation {
+    pub(crate) scenario: Scenario,
+    /// Template configuration; each engine gets a copy with its own seed.
+    pub(crate) config: Config,
+    pub(crate) base: Instant,
+    pub(crate) now: Nanos,
+    pub(crate) end: Nanos,
+    pub(crate) rng: ChaCha8Rng,
+    pub(crate) agenda: Agenda,
+    pub(crate) nodes: Vec<Node>,
+    pub(crate) names: Vec<Name>,
+    pub(crate) meta: Meta,
+    pub(crate) net: Network,
+    pub(crate) metrics: Metrics,
+    pub(crate) totals: StatsTotals,
+    pub(crate) faults: Faults,
+    /// Killed members not restarted yet, in kill order.
+    pub(crate) down: Vec<u32>,
+    pub(crate) trace: Option<Box<Xxh3Default>>,
+    /// Reused buffers for draining an engine.
+    pub(crate) transmit_buf: Vec<Transmit>,
+    pub(crate) event_buf: Vec<Event>,
+}
+
+impl Simulation {
+    /// Validates `scenario` and prepares a run (no engine is created yet).
+    pub fn new(scenario: Scenario) -> Result<Simulation, SimError> {
+        let scenario = scenario.validate()?;
+        let n = scenario.nodes;
+        let mut config = Config::lan(n);
+        config.history_len = HISTORY_LEN;
+        config.lifeguard = scenario.lifeguard;
+        let config = config.validate()?;
+        let names = (0..n)
+            .map(|i| Name::new(&name_of(i)).expect("node names are short and non-empty"))
+            .collect();
+        let net = Network::new(
+            n,
+            nanos_of(scenario.latency.min),
+            nanos_of(scenario.latency.max),
+            scenario.loss,
+            scenario.partitions.len(),
+        );
+        Ok(Simulation {
+            config,
+            base: Instant::now(),
+            now: 0,
+            end: nanos_of(scenario.duration),
+            rng: ChaCha8Rng::seed_from_u64(scenario.seed),
+            agenda: Agenda::default(),
+            nodes: (0..n).map(|_| Node::waiting()).collect(),
+            names,
+            meta: Meta::from(&[][..]),
+            net,
+            metrics: Metrics::default(),
+            totals: StatsTotals::default(),
+            faults: Faults::default(),
+            down: Vec::new(),
+            trace: None,
+            transmit_buf: Vec::new(),
+            event_buf: Vec::new(),
+            scenario,
+        })
+    }
+
+    /// Also hash every delivered message, for comparing runs.
+    pub fn record_trace(&mut self) {
+        self.trace = Some(Box::new(Xxh3Default::new()));
+    }
+
+    /// Runs the scenario to its end (or until `observer` asks to stop).
+    pub fn run<O: Observer>(mut self, observer: &mut O) -> Outcome {
+        let wall = Instant::now();
+        self.schedule();
+        while let Some(entry) = self.agenda.pop_until(self.end) {
+            self.now = entry.at;
+            match entry.what {
+                Pending::Deliver(d) => self.deliver(d, observer),
+                Pending::Timer { node } => self.fire_timer(node, observer),
+                Pending::Act(action) => self.act(action, observer),
+            }
+            if observer.should_stop() {
+                break;
+            }
+        }
+        self.finish(wall.elapsed())
+    }
+
+    /// Virtual time since the start.
+    pub fn now(&self) -> Duration {
+        Duration::from_nanos(self.now)
+    }
+
+    /// The scenario being run.
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// The engines' configuration (each engine has its own `rng_seed`).
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The generation node `index` runs under, if it is running (paused counts).
+    pub fn running_generation(&self, index: u32) -> Option<u64> {
+        let node = self.nodes.get(index as usize)?;
+        node.is_up().then_some(node.generation)
+    }
+
+    /// The engine of node `index`, if it is running or paused.
+    pub fn engine(&self, index: u32) -> Option<&Engine> {
+        self.nodes.get(index as usize)?.engine.as_ref()
+    }
+
+    /// How long the network has been free of faults (no loss, no partition, no paused
+    /// node); `None` while a fault is in force.
+    pub fn calm_for(&self) -> Option<Duration> {
+        if self.net.loss > 0.0 || self.net.partitioned() || self.faults.paused > 0 {
+            return None;
+        }
+        let since = self.faults.last_end.unwrap_or(0);
+        Some(Duration::from_nanos(self.now.saturating_sub(since)))
+    }
+
+    /// The instant engines see for virtual time `t`.
+    pub(crate) fn instant(&self, t: Nanos) -> Instant {
+        self.base + Duration::from_nanos(t)
+    }
+
+    /// Virtual time of an engine's instant (never [`crate::node::NO_TIMER`]).
+    pub(crate) fn nanos(&self, at: Instant) -> Nanos {
+        let d = at.saturating_duration_since(self.base).as_nanos();
+        d.min(u128::from(Nanos::MAX - 1)) as Nanos
+    }
+
+    /// Turns the counters into a report.
+    fn finish(mut self, wall: Duration) -> Outcome {
+        for node in &self.nodes {
+            if let Some(engine) = &node.engine {
+                self.totals.add(engine.stats());
+            }
+        }
+        let s = &self.scenario;
+        let n = f64::from(s.nodes);
+        let secs = s.duration.as_secs_f64();
+        let per_member_s = |x: u64| x as f64 / n / secs;
+        let t = &self.metrics.traffic;
+        let spread = self.metrics.spreading(&self.nodes);
+        let (detect_first, detect_all) = self.metrics.detection(&self.nodes);
+        let false_dead = self.metrics.false_dead();
+        let report = Report {
+            nodes: s.nodes,
+            duration_s: secs,
+            seed: s.seed,
+            preconverged: s.preconverged,
+            lifeguard: s.lifeguard,
+            join_converged_s: self.metrics.join_converged.map(seconds),
+            spread_p50_s: spread.map(|x| seconds(x.p50)),
+            spread_p99_s: spread.map(|x| seconds(x.p99)),
+            spread_max_s: spread.map(|x| seconds(x.max)),
+            detect_first_s: detect_first.map(seconds),
+            detect_all_s: detect_all.map(seconds),
+            false_dead,
+            false_dead_per_member_hour: false_dead as f64 / n / (secs / 3600.0),
+            bytes_per_member_s: per_member_s(t.wire_bytes()),
+            datagrams_per_member_s: per_member_s(t.datagrams_sent),
+            stream_bytes_per_member_s: per_member_s(t.stream_wire_bytes()),
+            datagrams: t.datagrams_delivered,
+            datagrams_sent: t.datagrams_sent,
+            datagrams_lost: t.datagrams_lost,
+            streams: t.streams_delivered,
+            undeliverable: t.undeliverable,
+            inbox_dropped: t.inbox_dropped,
+            max_datagram_bytes_seen: t.max_datagram_bytes,
+            events: self.metrics.steps,
+            dropped_input: self.totals.dropped.values().sum(),
+            dropped_input_by_reason: self
+                .totals
+                .dropped
+                .iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect(),
+            events_dropped: self.totals.events_dropped,
+            suspicions: self.totals.suspicions,
+            refutations: self.totals.refutations,
+            deaths_declared: self.totals.deaths_declared,
+            wall_s: wall.as_secs_f64(),
+            peak_rss_mb: peak_rss_mb(),
+        };
+        Outcome {
+            report,
+            trace_hash: self.trace.map(|h| h.digest()),
+        }
+    }
+}
+
+/// Runs `scenario` without observers and returns its report.
+pub fn run(scenario: Scenario) -> Result<Report, SimError> {
+    Ok(Simulation::new(scenario)?.run(&mut ()).report)
+}
+
+pub(crate) fn nanos_of(d: Duration) -> Nanos {
+    d.as_nanos().min(u128::from(Nanos::MAX - 1)) as Nanos
+}
+
+fn seconds(t: Nanos) -> f64 {
+    Duration::from_nanos(t).as_secs_f64()
+}
