@@ -78,6 +78,7 @@ impl Simulation {
             Action::Heal => self.heal(observer),
             Action::Tick => {
                 if !self.scenario.preconverged
+                    && self.unstarted == 0
                     && self.metrics.join_converged.is_none()
                     && self.views_converged()
                 {
@@ -94,6 +95,7 @@ impl Simulation {
 
     /// A node of a cold join starts; all but node 0 join through node 0.
     fn start<O: Observer>(&mut self, i: u32, observer: &mut O) {
+        self.unstarted -= 1;
         self.nodes[i as usize].generation = 1;
         self.boot(i);
         if i != 0 {

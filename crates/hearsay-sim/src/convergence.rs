@@ -11,6 +11,17 @@ use hearsay_proto::digest::entry_hash;
 
 use crate::simulation::Simulation;
 
+/// How one running node's view differs from the running set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disagreement {
+    /// The node.
+    pub node: u32,
+    /// Members it sees alive (itself included).
+    pub alive: usize,
+    /// Whether its live-set digest matches the expected one.
+    pub digest_matches: bool,
+}
+
 impl Simulation {
     /// Nodes running or paused.
     pub fn running_count(&self) -> usize {
@@ -40,5 +51,35 @@ impl Simulation {
                 .as_ref()
                 .is_some_and(|e| e.digest_root() == expected)
         })
+    }
+
+    /// The running nodes whose view differs from the running set (empty when
+    /// [`Simulation::views_converged`] holds), for diagnostics.
+    pub fn disagreements(&self) -> Vec<Disagreement> {
+        let running = self.running_count();
+        let mut expected = 0u64;
+        for (i, node) in self.nodes.iter().enumerate() {
+            if let (true, Some(e)) = (node.is_up(), &node.engine) {
+                expected ^= entry_hash(
+                    self.names[i].as_str(),
+                    node.generation,
+                    e.local().incarnation,
+                );
+            }
+        }
+        self.nodes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, node)| {
+                let e = node.engine.as_ref().filter(|_| node.is_up())?;
+                let alive = e.alive_count();
+                let digest_matches = e.digest_root() == expected;
+                (alive != running || !digest_matches).then_some(Disagreement {
+                    node: i as u32,
+                    alive,
+                    digest_matches,
+                })
+            })
+            .collect()
     }
 }

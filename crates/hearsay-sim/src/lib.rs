@@ -58,6 +58,7 @@ mod simulation;
 pub mod sweep;
 
 pub use addr::{addr_of, index_of_name, name_of, node_of};
+pub use convergence::Disagreement;
 pub use memory::peak_rss_mb;
 pub use metrics::{STREAM_OVERHEAD_BYTES, UDP_OVERHEAD_BYTES};
 pub use network::PARTITION_GRACE;

@@ -1,10 +1,15 @@
 //! The start of a run: putting the scenario on the agenda, and (with `--preconverged`)
 //! giving every engine the full membership at once.
 //!
-//! A converged start would otherwise take a join wave of its own. Instead every engine gets
-//! one synthetic push-pull stream frame listing all members, as if it had just synced with a
-//! member that knows everyone. The frame is encoded once and the same bytes are handed to
-//! every engine, so at 10,000 nodes the setup costs one frame, not 10,000.
+//! A converged start would otherwise take a join wave of its own. Instead every engine is
+//! handed synthetic push-pull stream frames listing all members, as if it had just synced
+//! with a member that knows everyone. The frames are encoded once and the same bytes are
+//! handed to every engine, so at 10,000 nodes the setup encodes 10,000 members, not 10^8.
+//!
+//! The membership is split over frames of [`SETUP_CHUNK`] members, and each engine's output
+//! is drained after every frame. With one frame of all N members an engine would queue N
+//! `Up` events before the driver could drain any, and its event queue keeps that capacity
+//! for good: about 190 bytes x N per engine, 19 GB at N = 10,000. Chunking bounds it.
 
 use hearsay_proto::wire::{MemberState, Message, PushPull, State, encode_stream};
 use rand::Rng;
@@ -13,6 +18,9 @@ use crate::addr::addr_of;
 use crate::queue::{Action, Pending};
 use crate::scenario::JOIN_WINDOW;
 use crate::simulation::{Simulation, nanos_of};
+
+/// Members per synthetic push-pull frame of a converged start.
+pub const SETUP_CHUNK: usize = 64;
 
 impl Simulation {
     /// Puts every scenario step on the agenda. At equal times, steps run in this order:
@@ -72,6 +80,7 @@ impl Simulation {
     /// transmits are discarded.
     fn start_converged(&mut self) {
         let n = self.nodes.len() as u32;
+        self.unstarted = 0;
         for i in 0..n {
             self.nodes[i as usize].generation = 1;
             self.boot(i);
@@ -80,21 +89,39 @@ impl Simulation {
             self.discard_output(0);
             return;
         }
-        let frame = self.membership_frame();
+        let frames = self.membership_frames();
         let instant = self.instant(0);
-        for i in 0..n {
-            // The frame "comes from" another member, as a sync answer would.
-            let from = addr_of(if i == 0 { 1 } else { 0 }, 0);
-            if let Some(engine) = self.nodes[i as usize].engine.as_mut() {
-                engine.handle_stream(instant, from, &frame);
+        // Engines are independent here and their output is discarded, so they can be fed
+        // on several threads without touching determinism; timers are scheduled afterwards,
+        // in node order, on this thread.
+        let per_thread = self.nodes.len().div_ceil(worker_threads()).max(1);
+        std::thread::scope(|scope| {
+            for (k, chunk) in self.nodes.chunks_mut(per_thread).enumerate() {
+                let frames = &frames;
+                scope.spawn(move || {
+                    for (j, node) in chunk.iter_mut().enumerate() {
+                        // The frames "come from" another member, as a sync answer would.
+                        let from = addr_of(u32::from(k == 0 && j == 0), 0);
+                        let Some(engine) = node.engine.as_mut() else {
+                            continue;
+                        };
+                        for frame in frames {
+                            engine.handle_stream(instant, from, frame);
+                            while engine.poll_transmit().is_some() {}
+                            while engine.poll_event().is_some() {}
+                        }
+                    }
+                });
             }
+        });
+        for i in 0..n {
             self.discard_output(i);
         }
     }
 
-    /// One push-pull stream frame listing every member as alive.
-    fn membership_frame(&self) -> Vec<u8> {
-        let members = self
+    /// Push-pull stream frames that together list every member as alive.
+    fn membership_frames(&self) -> Vec<Vec<u8>> {
+        let all: Vec<MemberState> = self
             .nodes
             .iter()
             .enumerate()
@@ -110,15 +137,19 @@ impl Simulation {
                 })
             })
             .collect();
-        let message = Message::PushPull(PushPull {
-            join: false,
-            complete: true,
-            reply: false,
-            members,
-        });
-        let mut frame = Vec::new();
-        encode_stream(&message, &mut frame);
-        frame
+        all.chunks(SETUP_CHUNK)
+            .map(|members| {
+                let message = Message::PushPull(PushPull {
+                    join: false,
+                    complete: true,
+                    reply: false,
+                    members: members.to_vec(),
+                });
+                let mut frame = Vec::new();
+                encode_stream(&message, &mut frame);
+                frame
+            })
+            .collect()
     }
 
     /// Drops whatever node `i`'s engine produced and schedules its timer.
@@ -131,4 +162,9 @@ impl Simulation {
         let deadline = engine.poll_timeout().map(|d| self.nanos(d));
         self.reschedule(i, deadline, false);
     }
+}
+
+/// Threads for embarrassingly parallel setup and teardown work.
+pub(crate) fn worker_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
 }

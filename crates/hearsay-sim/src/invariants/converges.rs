@@ -42,13 +42,38 @@ impl ConvergesAfterHeal {
             return Ok(());
         }
         if now > self.heal_at + self.bound {
+            let differ = sim.disagreements();
+            let shown: Vec<String> = differ
+                .iter()
+                .take(5)
+                .map(|d| {
+                    format!(
+                        "node-{} sees {} alive{}",
+                        d.node,
+                        d.alive,
+                        if d.digest_matches {
+                            ""
+                        } else {
+                            ", digest differs"
+                        }
+                    )
+                })
+                .collect();
             return Err((
                 "converges-after-heal",
                 format!(
-                    "views still differ {:.1}s after the heal at {:.1}s ({} running nodes)",
+                    "views still differ {:.1}s after the heal at {:.1}s; of {} running nodes, \
+                     {} disagree: {}{}",
                     (now - self.heal_at).as_secs_f64(),
                     self.heal_at.as_secs_f64(),
-                    sim.running_count()
+                    sim.running_count(),
+                    differ.len(),
+                    shown.join("; "),
+                    if differ.len() > shown.len() {
+                        "; ..."
+                    } else {
+                        ""
+                    }
                 ),
             ));
         }

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use hearsay_proto::{Event, Transmit};
 
-pub use calm_verdicts::{CALM_AFTER, NoDeathWhenCalm};
+pub use calm_verdicts::{CALM_AFTER, NoDeathWhenCalm, calm_window};
 pub use converges::ConvergesAfterHeal;
 pub use datagram_size::DatagramsFitLimit;
 pub use incarnation::IncarnationNeverDecreases;

@@ -1,0 +1,113 @@
+//! The `hearsay` binary as a user meets it.
+
+use std::process::Command;
+
+fn hearsay(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_hearsay"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn an_out_of_range_flag_gets_one_line_and_exit_code_2() {
+    let out = hearsay(&[
+        "sim",
+        "--nodes",
+        "10",
+        "--duration",
+        "10s",
+        "--seed",
+        "1",
+        "--loss",
+        "1.5",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(
+        stderr,
+        "error: --loss 1.5 is out of range; use a probability from 0 to 1\n"
+    );
+}
+
+#[test]
+fn a_malformed_duration_names_the_flag() {
+    let out = hearsay(&["sim", "--nodes", "10", "--duration", "10", "--seed", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.starts_with("error: --duration 10 has no unit"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1);
+}
+
+#[test]
+fn a_small_run_prints_json_with_the_documented_fields() {
+    let out = hearsay(&[
+        "sim",
+        "--nodes",
+        "5",
+        "--duration",
+        "15s",
+        "--seed",
+        "3",
+        "--json",
+    ]);
+    assert!(out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for field in [
+        "join_converged_s",
+        "spread_p50_s",
+        "spread_p99_s",
+        "spread_max_s",
+        "detect_first_s",
+        "detect_all_s",
+        "false_dead",
+        "false_dead_per_member_hour",
+        "bytes_per_member_s",
+        "datagrams_per_member_s",
+        "stream_bytes_per_member_s",
+        "wall_s",
+        "peak_rss_mb",
+        "events",
+        "datagrams",
+        "max_datagram_bytes_seen",
+        "datagrams_lost",
+        "suspicions",
+        "refutations",
+        "dropped_input",
+    ] {
+        assert!(json.get(field).is_some(), "missing {field}");
+    }
+    assert!(json["join_converged_s"].is_number());
+}
+
+#[test]
+fn the_table_is_the_default_output() {
+    let out = hearsay(&["sim", "--nodes", "3", "--duration", "5s", "--seed", "1"]);
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.lines().any(|l| l.starts_with("join converged")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_one_seed_sweep_passes() {
+    let out = hearsay(&[
+        "sim",
+        "sweep",
+        "--seeds",
+        "1",
+        "--first-seed",
+        "5",
+        "--nodes",
+        "8",
+    ]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("seed 5: 8 nodes"), "{stdout}");
+    assert!(stdout.ends_with("1 passed, 0 failed\n"), "{stdout}");
+}
