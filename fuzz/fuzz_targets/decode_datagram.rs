@@ -9,7 +9,10 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let mut msgs: Vec<Message> = Vec::new();
     if wire::decode_datagram(data, &mut msgs).is_err() {
-        assert!(msgs.is_empty(), "a refused datagram must leave no messages behind");
+        assert!(
+            msgs.is_empty(),
+            "a refused datagram must leave no messages behind"
+        );
         return;
     }
 
@@ -20,7 +23,11 @@ fuzz_target!(|data: &[u8]| {
     for msg in &msgs {
         let before = again.len();
         wire::encode_message(msg, &mut again);
-        assert_eq!(again.len() - before, wire::encoded_len(msg), "encoded_len of {msg:?}");
+        assert_eq!(
+            again.len() - before,
+            wire::encoded_len(msg),
+            "encoded_len of {msg:?}"
+        );
         expected_len += wire::encoded_len(msg);
     }
     assert_eq!(again.len(), expected_len);

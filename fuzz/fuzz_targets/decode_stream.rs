@@ -27,7 +27,10 @@ fuzz_target!(|data: &[u8]| {
     let mut dgram = Vec::new();
     wire::start_datagram(&mut dgram);
     wire::encode_message(&msg, &mut dgram);
-    assert_eq!(dgram.len(), wire::DATAGRAM_HEADER_BYTES + wire::encoded_len(&msg));
+    assert_eq!(
+        dgram.len(),
+        wire::DATAGRAM_HEADER_BYTES + wire::encoded_len(&msg)
+    );
     let mut out = Vec::new();
     match wire::decode_datagram(&dgram, &mut out) {
         Ok(skipped) => {

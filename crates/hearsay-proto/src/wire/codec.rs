@@ -168,15 +168,30 @@ pub fn encoded_len(msg: &Message) -> usize {
 ///
 /// `out` is cleared first. On error it is left empty: one bad message drops the datagram.
 pub fn decode_datagram(bytes: &[u8], out: &mut Vec<Message>) -> Result<usize, DecodeError> {
+    decode_datagram_with(bytes, out, |_| true)
+}
+
+/// As [`decode_datagram`], but each membership update (alive, suspect, dead) is first shown to
+/// `keep` as its raw framed bytes, and skipped undecoded when `keep` returns false. The engine
+/// uses it to drop news it has already seen without paying for decoding it again.
+pub fn decode_datagram_with(
+    bytes: &[u8],
+    out: &mut Vec<Message>,
+    keep: impl FnMut(&[u8]) -> bool,
+) -> Result<usize, DecodeError> {
     out.clear();
-    let result = decode_datagram_into(bytes, out);
+    let result = decode_datagram_into(bytes, out, keep);
     if result.is_err() {
         out.clear();
     }
     result
 }
 
-fn decode_datagram_into(bytes: &[u8], out: &mut Vec<Message>) -> Result<usize, DecodeError> {
+fn decode_datagram_into(
+    bytes: &[u8],
+    out: &mut Vec<Message>,
+    mut keep: impl FnMut(&[u8]) -> bool,
+) -> Result<usize, DecodeError> {
     if bytes.len() > MAX_DATAGRAM_BYTES {
         return Err(DecodeError::Oversized);
     }
@@ -184,14 +199,19 @@ fn decode_datagram_into(bytes: &[u8], out: &mut Vec<Message>) -> Result<usize, D
     check_version(&mut r)?;
     let mut skipped = 0;
     while !r.is_empty() {
+        let frame_start = bytes.len() - r.remaining();
         let kind = r.u8()?;
         let len = r.len()?;
         let body = r.bytes(len)?;
+        let frame_end = bytes.len() - r.remaining();
         if body::is_stream_only(kind) {
             return Err(DecodeError::StreamOnly);
         }
         if !body::is_known(kind) {
             skipped += 1;
+            continue;
+        }
+        if body::is_membership_update(kind) && !keep(&bytes[frame_start..frame_end]) {
             continue;
         }
         let mut br = Reader::new(body);

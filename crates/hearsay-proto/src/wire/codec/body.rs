@@ -45,6 +45,11 @@ pub(super) fn is_known(kind: u8) -> bool {
     (kind::PING..=kind::SYNC_ENTRIES).contains(&kind)
 }
 
+/// Whether the kind is news about a member (alive, suspect, dead).
+pub(super) fn is_membership_update(kind: u8) -> bool {
+    matches!(kind, kind::ALIVE | kind::SUSPECT | kind::DEAD)
+}
+
 /// Whether the kind may only travel over a stream.
 pub(super) fn is_stream_only(kind: u8) -> bool {
     (kind::PUSH_PULL..=kind::SYNC_ENTRIES).contains(&kind)
