@@ -737,6 +737,61 @@ fn a_datagram_body_length_of_four_billion_is_truncated() {
     assert_eq!(decode_dgram(&bytes), Err(DecodeError::Truncated));
 }
 
+#[test]
+fn decode_datagram_with_shows_keep_each_update_frame_as_encoded_and_skips_refused_ones() {
+    let msgs = datagram_samples();
+    let bytes = datagram_of(&msgs);
+    let updates: Vec<Vec<u8>> = msgs
+        .iter()
+        .filter(|m| {
+            matches!(
+                m,
+                Message::Alive(_) | Message::Suspect(_) | Message::Dead(_)
+            )
+        })
+        .map(|m| {
+            let mut frame = Vec::new();
+            encode_message(m, &mut frame);
+            frame
+        })
+        .collect();
+    let mut seen = Vec::new();
+    let mut out = Vec::new();
+    let skipped = decode_datagram_with(&bytes, &mut out, |frame| {
+        seen.push(frame.to_vec());
+        false
+    });
+    assert_eq!(
+        skipped,
+        Ok(0),
+        "refused updates are not counted as unknown kinds"
+    );
+    assert_eq!(seen, updates);
+    let rest: Vec<Message> = msgs
+        .into_iter()
+        .filter(|m| {
+            !matches!(
+                m,
+                Message::Alive(_) | Message::Suspect(_) | Message::Dead(_)
+            )
+        })
+        .collect();
+    assert_eq!(out, rest);
+}
+
+#[test]
+fn decode_datagram_with_errors_or_keeps_whole_messages_at_any_truncation() {
+    let bytes = datagram_of(&datagram_samples());
+    for cut in 0..bytes.len() {
+        for keep in [true, false] {
+            let mut out = Vec::new();
+            if decode_datagram_with(&bytes[..cut], &mut out, |_| keep).is_err() {
+                assert!(out.is_empty(), "cut at {cut}");
+            }
+        }
+    }
+}
+
 // ---- stream framing -------------------------------------------------------------------------
 
 #[test]
