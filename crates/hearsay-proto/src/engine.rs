@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use rand::seq::IndexedRandom;
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use xxhash_rust::xxh3::xxh3_64;
 
 use crate::awareness::Awareness;
 use crate::event::{Cause, Event, EventKind, MemberView, Via};
@@ -98,6 +99,36 @@ pub struct Engine {
     tombstones: VecDeque<Tombstone>,
     /// Reused decode buffer.
     scratch: Vec<Message>,
+    /// News recently received, so that duplicates (each item arrives about
+    /// `retransmit_limit` times) are dropped before they are decoded.
+    seen: SeenFilter,
+    /// Hashes of the news in the datagram being decoded, recorded once it proves valid.
+    fresh: Vec<u64>,
+}
+
+/// A direct-mapped set of 64-bit hashes of recently received news frames. Forgetting is
+/// harmless (the news is decoded and applied again, which is idempotent); a false "seen"
+/// would need a 64-bit hash collision.
+struct SeenFilter {
+    slots: Box<[u64]>,
+}
+
+impl SeenFilter {
+    const SLOTS: usize = 1024;
+
+    fn new() -> SeenFilter {
+        SeenFilter {
+            slots: vec![0; Self::SLOTS].into_boxed_slice(),
+        }
+    }
+
+    fn contains(&self, h: u64) -> bool {
+        h != 0 && self.slots[(h % Self::SLOTS as u64) as usize] == h
+    }
+
+    fn insert(&mut self, h: u64) {
+        self.slots[(h % Self::SLOTS as u64) as usize] = h;
+    }
 }
 
 /// A dead or left member waiting to be forgotten.
@@ -238,6 +269,8 @@ impl Engine {
             events: VecDeque::new(),
             tombstones: VecDeque::new(),
             scratch: Vec::new(),
+            seen: SeenFilter::new(),
+            fresh: Vec::new(),
         })
     }
 
@@ -292,9 +325,22 @@ impl Engine {
         self.stats.datagrams_in += 1;
         self.stats.datagram_bytes_in += bytes.len() as u64;
         let mut msgs = std::mem::take(&mut self.scratch);
-        match wire::decode_datagram(bytes, &mut msgs) {
+        let mut fresh = std::mem::take(&mut self.fresh);
+        let seen = &self.seen;
+        let decoded = wire::decode_datagram_with(bytes, &mut msgs, |frame| {
+            let h = xxh3_64(frame);
+            if seen.contains(h) {
+                return false;
+            }
+            fresh.push(h);
+            true
+        });
+        match decoded {
             Err(e) => self.stats.drop_input(e.reason()),
             Ok(unknown) => {
+                for h in fresh.drain(..) {
+                    self.seen.insert(h);
+                }
                 for _ in 0..unknown {
                     self.stats.drop_input("unknown_kind");
                 }
@@ -332,7 +378,9 @@ impl Engine {
             }
         }
         msgs.clear();
+        fresh.clear();
         self.scratch = msgs;
+        self.fresh = fresh;
     }
 
     /// Handles one whole stream message received from `from`.

@@ -1,7 +1,8 @@
 //! Dissemination: the queue of membership news and how it is piggybacked.
 //!
-//! The queue holds at most one entry per member: the *current* record of that member is encoded
-//! when a datagram is packed, so newer news about a member replaces older news by construction.
+//! The queue holds at most one entry per member, encoded once when queued: every change to a
+//! member queues it anew, so newer news about a member replaces older news by construction and
+//! packing a datagram is a copy of ready bytes.
 //! Entries go out fewest-transmissions-first (newest first among equals) and are dropped after
 //! `retransmit_mult * ceil(log10(N + 1))` transmissions. Every datagram the engine sends (probes,
 //! acks, gossip rounds) is filled with news up to `max_datagram_bytes`, never beyond.
@@ -15,6 +16,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use foldhash::fast::FixedState;
+use xxhash_rust::xxh3::xxh3_64;
 
 use crate::engine::Engine;
 use crate::wire::{self, Alive, Dead, Message, State, Suspect};
@@ -23,39 +25,35 @@ use crate::{Name, Transmit, TransmitKind};
 /// Candidates skipped for not fitting before packing gives up on a datagram.
 const MAX_SKIPS: usize = 16;
 
+/// One queued piece of news.
 #[derive(Debug, Clone)]
-struct Entry {
-    accuser: Option<Name>,
-    transmits: u32,
-    seqno: u64,
+struct Item {
+    /// Which member it is about (a 64-bit hash of the name).
+    member: u64,
+    /// The framed message, ready to append to a datagram.
+    bytes: Box<[u8]>,
 }
 
-/// News waiting to be piggybacked, one entry per member.
+/// Priority of an item: fewest transmissions first, then newest first.
+type Priority = (u32, Reverse<u64>);
+
+/// News waiting to be piggybacked, one item per member.
 pub(crate) struct GossipQueue {
-    entries: HashMap<Name, Entry, FixedState>,
-    /// (transmits, newest first) -> member.
-    order: BTreeMap<(u32, Reverse<u64>), Name>,
+    /// Items in the order they go out.
+    order: BTreeMap<Priority, Item>,
+    /// Member -> priority of its item, to replace older news.
+    index: HashMap<u64, Priority, FixedState>,
     next_seqno: u64,
-    /// Upper bound on entries; beyond it, the most-sent entry is dropped (and counted).
+    /// Upper bound on items; beyond it, the most-sent item is dropped (and counted).
     capacity: usize,
-    scratch: Vec<(u32, Reverse<u64>)>,
-}
-
-/// What happened to one candidate while packing a datagram.
-pub(crate) enum Packed {
-    /// Written into the datagram.
-    Added,
-    /// Does not fit in the room left; try a smaller one.
-    TooBig,
-    /// The member is no longer known; drop the entry.
-    Gone,
+    scratch: Vec<Priority>,
 }
 
 impl GossipQueue {
     pub fn new(hash_seed: u64, capacity: usize) -> GossipQueue {
         GossipQueue {
-            entries: HashMap::with_hasher(FixedState::with_seed(hash_seed)),
             order: BTreeMap::new(),
+            index: HashMap::with_hasher(FixedState::with_seed(hash_seed)),
             next_seqno: 0,
             capacity: capacity.max(1),
             scratch: Vec::new(),
@@ -63,93 +61,81 @@ impl GossipQueue {
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.order.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.order.is_empty()
     }
 
-    /// Queues news about `name` (replacing older news about it). `accuser` is who suspected or
-    /// declared it dead, for suspect and dead news. Returns true if an entry had to be dropped
-    /// to make room.
-    pub fn push(&mut self, name: &Name, accuser: Option<Name>) -> bool {
-        if let Some(old) = self.entries.remove(name.as_str()) {
-            self.order.remove(&(old.transmits, Reverse(old.seqno)));
+    /// Queues `bytes` (one framed message) as the news about `member` (a hash of its name),
+    /// replacing older news about it. Returns true if an item had to be dropped to make room.
+    pub fn push(&mut self, member: u64, bytes: Box<[u8]>) -> bool {
+        if let Some(old) = self.index.remove(&member) {
+            self.order.remove(&old);
         }
-        let seqno = self.next_seqno;
+        let priority = (0, Reverse(self.next_seqno));
         self.next_seqno += 1;
-        self.order.insert((0, Reverse(seqno)), name.clone());
-        self.entries.insert(
-            name.clone(),
-            Entry {
-                accuser,
-                transmits: 0,
-                seqno,
-            },
-        );
-        if self.entries.len() > self.capacity
+        self.order.insert(priority, Item { member, bytes });
+        self.index.insert(member, priority);
+        if self.order.len() > self.capacity
             && let Some((_, victim)) = self.order.pop_last()
         {
-            self.entries.remove(victim.as_str());
+            self.index.remove(&victim.member);
             return true;
         }
         false
     }
 
-    /// Offers entries in priority order to `pack` until it reports the datagram full (by
-    /// returning `None`) or too many candidates did not fit. Entries that were added count a
-    /// transmission and leave the queue at `limit`.
-    pub fn pack(
-        &mut self,
-        limit: u32,
-        mut pack: impl FnMut(&Name, Option<&Name>) -> Option<Packed>,
-    ) {
-        let mut done = std::mem::take(&mut self.scratch);
-        let mut gone = Vec::new();
+    /// Appends queued news to `buf` in priority order while it fits within `max` bytes.
+    /// Items that were added count a transmission and leave the queue at `limit`.
+    pub fn pack(&mut self, limit: u32, buf: &mut Vec<u8>, max: usize) {
+        let mut sent = std::mem::take(&mut self.scratch);
         let mut skips = 0;
-        for (key, name) in &self.order {
-            let accuser = self
-                .entries
-                .get(name.as_str())
-                .and_then(|e| e.accuser.as_ref());
-            match pack(name, accuser) {
-                None => break,
-                Some(Packed::Added) => done.push(*key),
-                Some(Packed::Gone) => gone.push(*key),
-                Some(Packed::TooBig) => {
-                    skips += 1;
-                    if skips >= MAX_SKIPS {
-                        break;
-                    }
+        for (priority, item) in &self.order {
+            // The smallest news is larger than this: nothing more can fit.
+            if max.saturating_sub(buf.len()) < 16 {
+                break;
+            }
+            if buf.len() + item.bytes.len() > max {
+                skips += 1;
+                if skips >= MAX_SKIPS {
+                    break;
                 }
+                continue;
             }
+            buf.extend_from_slice(&item.bytes);
+            sent.push(*priority);
         }
-        for key in gone {
-            if let Some(name) = self.order.remove(&key) {
-                self.entries.remove(name.as_str());
-            }
-        }
-        for key in done.drain(..) {
-            let Some(name) = self.order.remove(&key) else {
+        for (transmits, seqno) in sent.drain(..) {
+            let Some(item) = self.order.remove(&(transmits, seqno)) else {
                 continue;
             };
-            let transmits = key.0 + 1;
-            if transmits >= limit {
-                self.entries.remove(name.as_str());
-            } else if let Some(e) = self.entries.get_mut(name.as_str()) {
-                e.transmits = transmits;
-                self.order.insert((transmits, key.1), name);
+            if transmits + 1 >= limit {
+                self.index.remove(&item.member);
+            } else {
+                let priority = (transmits + 1, seqno);
+                self.index.insert(item.member, priority);
+                self.order.insert(priority, item);
             }
         }
-        self.scratch = done;
+        self.scratch = sent;
     }
 }
 
 impl Engine {
-    /// Queues news about a member, counting an overflow.
+    /// Queues the current record of a member as news, counting an overflow. `accuser` is who
+    /// suspected or declared it dead, for suspect and dead news.
     pub(crate) fn broadcast(&mut self, name: &Name, accuser: Option<Name>) {
-        if self.gossip.push(name, accuser) {
+        let Some(msg) = self.news_about(name.as_str(), accuser.as_ref()) else {
+            return;
+        };
+        let mut bytes = Vec::with_capacity(wire::encoded_len(&msg));
+        wire::encode_message(&msg, &mut bytes);
+        if self
+            .gossip
+            .push(xxh3_64(name.as_str().as_bytes()), bytes.into_boxed_slice())
+        {
             self.stats.drop_input("gossip_queue_full");
         }
     }
@@ -188,7 +174,7 @@ impl Engine {
     /// Sends one datagram to `to`: `first` messages, then as much queued news as fits.
     pub(crate) fn send_datagram(&mut self, to: SocketAddr, first: &[Message]) {
         let max = self.config.max_datagram_bytes;
-        let mut buf = Vec::with_capacity(max.min(256));
+        let mut buf = Vec::with_capacity(if self.gossip.is_empty() { 64 } else { max });
         wire::start_datagram(&mut buf);
         for m in first {
             wire::encode_message(m, &mut buf);
@@ -196,25 +182,7 @@ impl Engine {
         debug_assert!(buf.len() <= max);
         if !self.gossip.is_empty() {
             let limit = self.config.retransmit_limit(self.members.live());
-            let mut gossip = std::mem::replace(&mut self.gossip, GossipQueue::new(0, 1));
-            let mut one = Vec::with_capacity(64);
-            gossip.pack(limit, |name, accuser| {
-                // The smallest update is larger than this; stop when nothing can fit.
-                if max - buf.len() < 16 {
-                    return None;
-                }
-                let Some(msg) = self.news_about(name.as_str(), accuser) else {
-                    return Some(Packed::Gone);
-                };
-                one.clear();
-                wire::encode_message(&msg, &mut one);
-                if buf.len() + one.len() > max {
-                    return Some(Packed::TooBig);
-                }
-                buf.extend_from_slice(&one);
-                Some(Packed::Added)
-            });
-            self.gossip = gossip;
+            self.gossip.pack(limit, &mut buf, max);
         }
         self.stats.datagrams_out += 1;
         self.stats.datagram_bytes_out += buf.len() as u64;
@@ -250,35 +218,52 @@ impl Engine {
 mod tests {
     use super::*;
 
-    fn name(s: &str) -> Name {
-        Name::new(s).unwrap()
+    /// Queues a 16-byte stand-in message filled with the name's first letter.
+    fn push(q: &mut GossipQueue, n: &str, letter: u8) -> bool {
+        q.push(xxh3_64(n.as_bytes()), vec![letter; 16].into_boxed_slice())
     }
 
-    fn drain_order(q: &mut GossipQueue, limit: u32) -> Vec<String> {
-        let mut out = Vec::new();
-        q.pack(limit, |n, _| {
-            out.push(n.to_string());
-            Some(Packed::Added)
-        });
-        out
+    /// Packs one datagram and returns the letters of the messages it carried, in order.
+    fn pack(q: &mut GossipQueue, limit: u32, room: usize) -> String {
+        let mut buf = Vec::new();
+        q.pack(limit, &mut buf, room);
+        buf.chunks(16).map(|c| c[0] as char).collect()
     }
 
     #[test]
     fn newest_and_least_sent_news_goes_first() {
         let mut q = GossipQueue::new(1, 64);
-        q.push(&name("a"), None);
-        q.push(&name("b"), None);
-        assert_eq!(drain_order(&mut q, 3), ["b", "a"]);
-        q.push(&name("c"), None);
-        assert_eq!(drain_order(&mut q, 3), ["c", "b", "a"]);
+        push(&mut q, "a", b'a');
+        push(&mut q, "b", b'b');
+        assert_eq!(pack(&mut q, 3, 1400), "ba");
+        push(&mut q, "c", b'c');
+        assert_eq!(pack(&mut q, 3, 1400), "cba");
+    }
+
+    #[test]
+    fn packing_stops_at_the_room_left() {
+        let mut q = GossipQueue::new(1, 64);
+        for (i, n) in ["a", "b", "c"].iter().enumerate() {
+            push(&mut q, n, b'a' + i as u8);
+        }
+        assert_eq!(
+            pack(&mut q, 3, 40),
+            "cb",
+            "only two 16-byte messages fit in 40 bytes"
+        );
+        assert_eq!(
+            pack(&mut q, 3, 40),
+            "ac",
+            "the unsent one goes first next time"
+        );
     }
 
     #[test]
     fn entries_leave_after_the_retransmit_limit() {
         let mut q = GossipQueue::new(1, 64);
-        q.push(&name("a"), None);
+        push(&mut q, "a", b'a');
         for _ in 0..3 {
-            assert_eq!(drain_order(&mut q, 3).len(), 1);
+            assert_eq!(pack(&mut q, 3, 1400), "a");
         }
         assert!(q.is_empty());
     }
@@ -286,29 +271,24 @@ mod tests {
     #[test]
     fn newer_news_about_a_member_replaces_the_older() {
         let mut q = GossipQueue::new(1, 64);
-        q.push(&name("a"), None);
-        drain_order(&mut q, 5);
-        q.push(&name("a"), Some(name("z")));
+        push(&mut q, "a", b'x');
+        pack(&mut q, 5, 1400);
+        push(&mut q, "a", b'y');
         assert_eq!(q.len(), 1);
-        let mut seen = Vec::new();
-        q.pack(5, |n, acc| {
-            seen.push((n.to_string(), acc.map(|a| a.to_string())));
-            Some(Packed::Added)
-        });
-        assert_eq!(seen, [("a".to_string(), Some("z".to_string()))]);
+        assert_eq!(pack(&mut q, 5, 1400), "y");
     }
 
     #[test]
     fn overflow_drops_the_most_sent_entry() {
         let mut q = GossipQueue::new(1, 64);
-        q.push(&name("old"), None);
-        drain_order(&mut q, 100);
+        push(&mut q, "old", b'o');
+        pack(&mut q, 100, 1400);
         let mut dropped = false;
         for i in 0..64 {
-            dropped |= q.push(&name(&format!("n{i}")), None);
+            dropped |= push(&mut q, &format!("n{i}"), b'n');
         }
         assert!(dropped);
         assert_eq!(q.len(), 64);
-        assert!(!q.entries.contains_key("old"));
+        assert!(!q.index.contains_key(&xxh3_64(b"old")));
     }
 }

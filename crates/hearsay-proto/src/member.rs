@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-use foldhash::fast::FixedState;
+use foldhash::quality::FixedState;
 use hashbrown::HashTable;
 
 use crate::Name;

@@ -10,7 +10,8 @@ mod message;
 
 pub use codec::{
     DATAGRAM_HEADER_BYTES, DecodeError, MAX_META_WIRE_BYTES, VERSION, decode_datagram,
-    decode_stream, encode_message, encode_stream, encoded_len, start_datagram,
+    decode_datagram_with, decode_stream, encode_message, encode_stream, encoded_len,
+    start_datagram,
 };
 pub use message::{
     Ack, Alive, Dead, IndirectPing, MemberState, Message, Meta, Nack, Ping, PushPull, State,
