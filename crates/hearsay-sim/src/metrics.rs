@@ -3,7 +3,7 @@
 //! Everything here is O(1) per event or O(N) in total: a per-node "first seen" time for the
 //! metadata update and for each killed member, and counters. Nothing is ever N x N.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use hearsay_proto::{Event, EventKind, Stats};
 
@@ -106,7 +106,8 @@ pub(crate) struct Metrics {
     spread: Option<Spread>,
     victims: Vec<Victim>,
     victim_slot: BTreeMap<(u32, u64), usize>,
-    false_dead: BTreeSet<(u32, u64, u32)>,
+    /// Death verdicts about running members: (member, generation, incarnation) -> excused.
+    verdicts: BTreeMap<(u32, u64, u32), bool>,
 }
 
 /// Percentiles of a dissemination, in nanoseconds.
@@ -193,8 +194,15 @@ impl Metrics {
         }
     }
 
-    /// Records a death verdict about a member that is in fact running, unless a partition
-    /// (active or recently healed) lay between it and its accuser.
+    /// Records a death verdict about a member that is in fact running. It is excused when a
+    /// partition (active or ended less than [`crate::PARTITION_GRACE`] ago) lay between the
+    /// member and the verdict's accuser; when the event names no accuser (verdicts learned
+    /// through anti-entropy), any such partition excuses it.
+    ///
+    /// One death (member, generation, incarnation) reaches every node, and relays do not
+    /// always keep the original accuser (a node that learned a death by anti-entropy gossips
+    /// it under its own name). So a death counts as false only if none of its events is
+    /// excused; the first event is normally the original accuser's own, local verdict.
     fn judge_verdict(
         &mut self,
         member: u32,
@@ -209,22 +217,27 @@ impl Metrics {
         if !m.is_up() || m.generation != event.member.generation {
             return;
         }
-        let accuser = event
-            .cause
-            .accuser
-            .as_ref()
-            .and_then(|a| index_of_name(a.as_str()))
-            .filter(|&a| (a as usize) < nodes.len());
-        if accuser.is_some_and(|a| net.recently_cut(a, member, now)) {
-            return;
-        }
-        self.false_dead
-            .insert((member, event.member.generation, event.member.incarnation));
+        let excused = match accuser_of(event) {
+            Some(accuser) => net.recently_cut(accuser, member, now),
+            None => net.any_recent_partition(now),
+        };
+        let key = (member, event.member.generation, event.member.incarnation);
+        *self.verdicts.entry(key).or_insert(false) |= excused;
     }
 
     /// Distinct (member, generation, incarnation) wrongly declared dead.
     pub fn false_dead(&self) -> u64 {
-        self.false_dead.len() as u64
+        self.verdicts.values().filter(|&&excused| !excused).count() as u64
+    }
+
+    /// When the followed update was made.
+    pub fn update_at(&self) -> Option<Nanos> {
+        self.spread.as_ref().map(|s| s.at)
+    }
+
+    /// Members killed so far.
+    pub fn killed(&self) -> u64 {
+        self.victims.len() as u64
     }
 
     /// How long the update took to reach the nodes up at the end (the updater excluded);
@@ -283,6 +296,17 @@ impl Metrics {
         }
         (first, all)
     }
+}
+
+/// The node that accused a member, from the event's cause. Verdicts learned by
+/// anti-entropy carry no accuser (the wire's member records do not say who declared a
+/// death), so this is `None` for them.
+fn accuser_of(event: &Event) -> Option<u32> {
+    event
+        .cause
+        .accuser
+        .as_ref()
+        .and_then(|a| index_of_name(a.as_str()))
 }
 
 /// Nearest-rank percentile of sorted, non-empty `values`.

@@ -85,6 +85,9 @@ impl Network {
     /// Whether a partition in force, or one that ended less than [`PARTITION_GRACE`] ago,
     /// separates `a` and `b`.
     pub fn recently_cut(&self, a: u32, b: u32, now: Nanos) -> bool {
+        if a as usize >= self.sides.len() || b as usize >= self.sides.len() {
+            return false;
+        }
         let apart = self.sides[a as usize] ^ self.sides[b as usize];
         if apart == 0 {
             return false;
@@ -93,6 +96,13 @@ impl Network {
             apart & (1 << id) != 0
                 && span.started.is_some()
                 && span.ended.is_none_or(|end| now < end + PARTITION_GRACE)
+        })
+    }
+
+    /// Whether any partition is in force or ended less than [`PARTITION_GRACE`] ago.
+    pub fn any_recent_partition(&self, now: Nanos) -> bool {
+        self.spans.iter().any(|span| {
+            span.started.is_some() && span.ended.is_none_or(|end| now < end + PARTITION_GRACE)
         })
     }
 

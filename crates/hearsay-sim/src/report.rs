@@ -23,6 +23,10 @@ pub struct Report {
     pub preconverged: bool,
     /// Whether Lifeguard was on.
     pub lifeguard: bool,
+    /// When the `--update-at` update was made (`None` without one, or if no member could).
+    pub update_at_s: Option<f64>,
+    /// Members killed over the run.
+    pub killed: u64,
     /// Cold join only: first time every running node saw every running node alive.
     pub join_converged_s: Option<f64>,
     /// Median time for the `--update-at` update to reach a node.
@@ -104,12 +108,32 @@ impl Report {
                 "lifeguard",
                 if self.lifeguard { "on" } else { "off" }.into(),
             ),
-            ("join converged", secs(self.join_converged_s)),
-            ("spread p50", secs(self.spread_p50_s)),
-            ("spread p99", secs(self.spread_p99_s)),
-            ("spread max", secs(self.spread_max_s)),
-            ("detect first", secs(self.detect_first_s)),
-            ("detect all", secs(self.detect_all_s)),
+            (
+                "join converged",
+                measured(!self.preconverged, "preconverged", self.join_converged_s),
+            ),
+            ("update at", secs(self.update_at_s, "no --update-at")),
+            (
+                "spread p50",
+                measured(self.update_at_s.is_some(), "no update", self.spread_p50_s),
+            ),
+            (
+                "spread p99",
+                measured(self.update_at_s.is_some(), "no update", self.spread_p99_s),
+            ),
+            (
+                "spread max",
+                measured(self.update_at_s.is_some(), "no update", self.spread_max_s),
+            ),
+            ("killed", self.killed.to_string()),
+            (
+                "detect first",
+                measured(self.killed > 0, "no kill", self.detect_first_s),
+            ),
+            (
+                "detect all",
+                measured(self.killed > 0, "no kill", self.detect_all_s),
+            ),
             ("false dead", self.false_dead.to_string()),
             (
                 "false dead / member-hour",
@@ -165,8 +189,18 @@ impl fmt::Display for Report {
     }
 }
 
-fn secs(v: Option<f64>) -> String {
-    v.map_or_else(|| "never".into(), |s| format!("{s:.3} s"))
+/// A time, or why there is none.
+fn secs(v: Option<f64>, none: &str) -> String {
+    v.map_or_else(|| none.into(), |s| format!("{s:.3} s"))
+}
+
+/// A measured time: "never" if it was measured and did not happen, "n/a" if not measured.
+fn measured(applies: bool, reason: &str, v: Option<f64>) -> String {
+    if applies {
+        secs(v, "never")
+    } else {
+        format!("n/a ({reason})")
+    }
 }
 
 fn dropped(r: &Report) -> String {

@@ -194,6 +194,12 @@ impl Simulation {
         Some(Duration::from_nanos(self.now.saturating_sub(since)))
     }
 
+    /// Whether a partition in force, or one that ended less than
+    /// [`crate::PARTITION_GRACE`] ago, lies between nodes `a` and `b`.
+    pub fn recently_cut(&self, a: u32, b: u32) -> bool {
+        self.net.recently_cut(a, b, self.now)
+    }
+
     /// The instant engines see for virtual time `t`.
     pub(crate) fn instant(&self, t: Nanos) -> Instant {
         self.base + Duration::from_nanos(t)
@@ -226,6 +232,8 @@ impl Simulation {
             seed: s.seed,
             preconverged: s.preconverged,
             lifeguard: s.lifeguard,
+            update_at_s: self.metrics.update_at().map(seconds),
+            killed: self.metrics.killed(),
             join_converged_s: self.metrics.join_converged.map(seconds),
             spread_p50_s: spread.map(|x| seconds(x.p50)),
             spread_p99_s: spread.map(|x| seconds(x.p99)),
