@@ -21,7 +21,7 @@ use xxhash_rust::xxh3::xxh3_64;
 use crate::awareness::Awareness;
 use crate::event::{Cause, Event, EventKind, MemberView, Via};
 use crate::gossip::GossipQueue;
-use crate::member::{Member, Members, Slot, Version, empty_meta, share_if_empty};
+use crate::member::{Draft, Member, Members, Slot, Version, empty_meta, share_if_empty};
 use crate::probe::Prober;
 use crate::suspicion::{Bounds, Suspicions};
 use crate::sync::SyncState;
@@ -234,7 +234,7 @@ impl Engine {
     pub fn new(config: Config, local: LocalNode, now: Instant) -> Result<Engine, ConfigError> {
         let config = config.validate()?;
         let mut rng = ChaCha8Rng::seed_from_u64(config.rng_seed);
-        let me = Member {
+        let me = Draft {
             name: local.name,
             addr: local.addr,
             meta: share_if_empty(local.meta),
@@ -459,17 +459,17 @@ impl Engine {
 
     /// This node's own record.
     pub fn local(&self) -> MemberView {
-        self.members.local().view()
+        self.members.view(self.members.local())
     }
 
     /// Every member this node knows, itself and tombstones included, in table order.
     pub fn members(&self) -> impl Iterator<Item = MemberView> + '_ {
-        self.members.iter().map(Member::view)
+        self.members.iter().map(|m| self.members.view(m))
     }
 
     /// One member by name.
     pub fn member(&self, name: &str) -> Option<MemberView> {
-        self.members.by_name(name).map(Member::view)
+        self.members.by_name(name).map(|m| self.members.view(m))
     }
 
     /// Members known, tombstones included.
@@ -620,7 +620,7 @@ impl Engine {
         let (State::Alive, Some(addr)) = (u.state, u.addr) else {
             return;
         };
-        let slot = self.members.insert(Member {
+        let slot = self.members.insert(Draft {
             name: u.name.clone(),
             addr,
             meta: u.meta.map_or_else(empty_meta, share_if_empty),
@@ -711,7 +711,7 @@ impl Engine {
         let event = Event {
             at: now,
             kind,
-            member: self.members.get(slot).view(),
+            member: self.members.view(self.members.get(slot)),
             cause,
         };
         if self.history.len() >= self.config.history_len {

@@ -201,9 +201,11 @@ impl Engine {
         }
         let fanout = self.config.gossip_fanout as usize;
         let to_the_dead = self.config.gossip_to_the_dead;
-        let targets = self.random_members(fanout, |m| {
-            m.state.is_live() || now.saturating_duration_since(m.since) < to_the_dead
-        });
+        let recent = now
+            .checked_sub(to_the_dead)
+            .map_or(0, |t| self.members.ticks(t));
+        let targets =
+            self.random_members(fanout, |m| m.state.is_live() || m.since_ticks() >= recent);
         for slot in targets {
             let addr = self.members.get(slot).addr;
             self.send_datagram(addr, &[]);

@@ -78,6 +78,7 @@ pub mod digest;
 mod engine;
 mod event;
 mod gossip;
+mod intern;
 mod member;
 mod name;
 mod probe;

@@ -6,8 +6,9 @@
 
 use std::hash::BuildHasher;
 use std::net::SocketAddr;
+use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use foldhash::quality::FixedState;
 use hashbrown::HashTable;
@@ -15,22 +16,42 @@ use hashbrown::HashTable;
 use crate::Name;
 use crate::digest::Digest;
 use crate::event::MemberView;
+use crate::intern::{Record, intern};
 use crate::wire::{MemberState, Meta, State};
 
 /// Index of a member in the table. Stable until a member is removed (tombstone collection),
 /// which moves the last record into the freed slot.
 pub(crate) type Slot = u32;
 
-/// One member as this node knows it.
+/// One member as this node knows it: a shared, immutable [`Record`] (see [`crate::intern`])
+/// plus what this node believes about it. 16 bytes per member per node.
 #[derive(Debug, Clone)]
 pub(crate) struct Member {
+    record: Arc<Record>,
+    /// When this node saw the current state begin, in [`TICK`]s since the table's epoch.
+    since: u32,
+    pub state: State,
+}
+
+/// Resolution of [`Member`]'s `since`: 100 ms, so a `u32` spans 13 years.
+const TICK: Duration = Duration::from_millis(100);
+
+impl Deref for Member {
+    type Target = Record;
+    fn deref(&self) -> &Record {
+        &self.record
+    }
+}
+
+/// A member's fields, owned, for inserting and changing records.
+#[derive(Debug, Clone)]
+pub(crate) struct Draft {
     pub name: Name,
     pub addr: SocketAddr,
     pub meta: Meta,
     pub generation: u64,
     pub incarnation: u32,
     pub state: State,
-    /// When this node saw the current state begin.
     pub since: Instant,
 }
 
@@ -44,16 +65,9 @@ impl Member {
         }
     }
 
-    pub fn view(&self) -> MemberView {
-        MemberView {
-            name: self.name.clone(),
-            addr: self.addr,
-            generation: self.generation,
-            incarnation: self.incarnation,
-            state: self.state,
-            meta: self.meta.clone(),
-            since: self.since,
-        }
+    /// When its state began, in ticks (compare with [`Members::ticks`]).
+    pub fn since_ticks(&self) -> u32 {
+        self.since
     }
 
     pub fn to_wire(&self) -> MemberState {
@@ -103,6 +117,8 @@ pub(crate) fn share_if_empty(meta: Meta) -> Meta {
 
 /// All known members.
 pub(crate) struct Members {
+    /// Time zero of the members' `since` ticks.
+    epoch: Instant,
     list: Vec<Member>,
     /// Name -> slot; stores only the slot (names live in `list`), 4 bytes per entry.
     index: HashTable<Slot>,
@@ -113,8 +129,9 @@ pub(crate) struct Members {
 
 impl Members {
     /// A table holding only this node, alive.
-    pub fn new(local: Member, hash_seed: u64, capacity: usize) -> Members {
+    pub fn new(local: Draft, hash_seed: u64, capacity: usize) -> Members {
         let mut members = Members {
+            epoch: local.since,
             list: Vec::with_capacity(capacity),
             index: HashTable::with_capacity(capacity),
             hasher: FixedState::with_seed(hash_seed),
@@ -169,7 +186,8 @@ impl Members {
     }
 
     /// Adds a member not yet known; returns its slot.
-    pub fn insert(&mut self, member: Member) -> Slot {
+    pub fn insert(&mut self, draft: Draft) -> Slot {
+        let member = self.build(draft);
         debug_assert!(self.slot(member.name.as_str()).is_none());
         let slot = self.list.len() as Slot;
         account(&mut self.digest, &mut self.alive, &member, true);
@@ -182,12 +200,86 @@ impl Members {
         slot
     }
 
-    /// Changes a member's record through `change`, keeping the digest and counters right.
-    pub fn update(&mut self, slot: Slot, change: impl FnOnce(&mut Member)) {
-        let member = &mut self.list[slot as usize];
-        account(&mut self.digest, &mut self.alive, member, false);
-        change(member);
-        account(&mut self.digest, &mut self.alive, member, true);
+    /// Changes a member through `change`, keeping the digest and counters right. A new
+    /// shared record is taken only when the version, address or metadata changed.
+    pub fn update(&mut self, slot: Slot, change: impl FnOnce(&mut Draft)) {
+        let mut draft = self.draft(slot);
+        change(&mut draft);
+        let old = &self.list[slot as usize];
+        let same = draft.addr == old.addr
+            && draft.generation == old.generation
+            && draft.incarnation == old.incarnation
+            && Arc::ptr_eq(&draft.meta, &old.meta);
+        let member = if same {
+            Member {
+                record: old.record.clone(),
+                since: self.ticks(draft.since),
+                state: draft.state,
+            }
+        } else {
+            self.build(draft)
+        };
+        account(
+            &mut self.digest,
+            &mut self.alive,
+            &self.list[slot as usize],
+            false,
+        );
+        account(&mut self.digest, &mut self.alive, &member, true);
+        self.list[slot as usize] = member;
+    }
+
+    /// A member's fields, owned.
+    fn draft(&self, slot: Slot) -> Draft {
+        let m = &self.list[slot as usize];
+        Draft {
+            name: m.name.clone(),
+            addr: m.addr,
+            meta: m.meta.clone(),
+            generation: m.generation,
+            incarnation: m.incarnation,
+            state: m.state,
+            since: self.since(m),
+        }
+    }
+
+    fn build(&self, d: Draft) -> Member {
+        let record = intern(Record {
+            name: d.name,
+            addr: d.addr,
+            meta: share_if_empty(d.meta),
+            generation: d.generation,
+            incarnation: d.incarnation,
+        });
+        Member {
+            record,
+            since: self.ticks(d.since),
+            state: d.state,
+        }
+    }
+
+    /// `at` in ticks since the epoch (saturating).
+    pub fn ticks(&self, at: Instant) -> u32 {
+        let t = at.saturating_duration_since(self.epoch).as_millis() / TICK.as_millis();
+        u32::try_from(t).unwrap_or(u32::MAX)
+    }
+
+    /// When this node saw `m`'s current state begin (to the tick).
+    pub fn since(&self, m: &Member) -> Instant {
+        self.epoch + TICK * m.since
+    }
+
+    /// `m` as the public snapshot type.
+    pub fn view(&self, m: &Member) -> MemberView {
+        MemberView {
+            name: m.name.clone(),
+            addr: m.addr,
+            generation: m.generation,
+            incarnation: m.incarnation,
+            state: m.state,
+            meta: m.meta.clone(),
+            since: self.since(m),
+        }
     }
 
     /// Forgets a member. The last record moves into `slot`; returns that record's old slot
@@ -229,8 +321,8 @@ fn account(digest: &mut Digest, alive: &mut usize, m: &Member, adding: bool) {
 mod tests {
     use super::*;
 
-    fn member(name: &str, state: State, now: Instant) -> Member {
-        Member {
+    fn member(name: &str, state: State, now: Instant) -> Draft {
+        Draft {
             name: Name::new(name).unwrap(),
             addr: "127.0.0.1:1".parse().unwrap(),
             meta: Meta::from(&[][..]),
