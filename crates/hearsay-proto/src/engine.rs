@@ -21,6 +21,7 @@ use xxhash_rust::xxh3::xxh3_64;
 use crate::awareness::Awareness;
 use crate::event::{Cause, Event, EventKind, MemberView, Via};
 use crate::gossip::GossipQueue;
+use crate::intern::{Record, intern_all};
 use crate::member::{Draft, Member, Members, Slot, Version, empty_meta, share_if_empty};
 use crate::probe::Prober;
 use crate::suspicion::{Bounds, Suspicions};
@@ -278,6 +279,33 @@ impl Engine {
     /// seed answers; calling it again adds seeds and retries at once.
     pub fn join(&mut self, now: Instant, seeds: &[SocketAddr]) {
         self.start_join(now, seeds);
+    }
+
+    /// Loads members this node knew before (a snapshot kept by the driver across a restart, or
+    /// a simulation that starts from converged views) without events or gossip. Live entries
+    /// become alive members this node probes and syncs with; entries about this node, tombstones
+    /// and members already known are skipped. Call it before [`Engine::join`].
+    pub fn restore(&mut self, now: Instant, members: &[MemberState]) {
+        let fresh = members.iter().filter(|m| {
+            m.state.is_live()
+                && m.name != self.members.local().name
+                && self.members.slot(m.name.as_str()).is_none()
+        });
+        let records = intern_all(fresh.map(|m| Record {
+            name: m.name.clone(),
+            addr: m.addr,
+            meta: share_if_empty(m.meta.clone()),
+            generation: m.generation,
+            incarnation: m.incarnation,
+        }));
+        for record in records {
+            // A list naming a member twice: keep the first.
+            if self.members.slot(record.name.as_str()).is_some() {
+                continue;
+            }
+            let slot = self.members.insert_shared(record, State::Alive, now);
+            self.probe.add(slot, &mut self.rng);
+        }
     }
 
     /// Announces a graceful departure. The engine keeps answering probes and gossiping the

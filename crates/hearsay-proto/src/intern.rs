@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, LazyLock, Mutex, Weak};
 
-use xxhash_rust::xxh3::Xxh3;
+use xxhash_rust::xxh3::xxh3_64;
 
 use crate::Name;
 use crate::wire::Meta;
@@ -28,18 +28,27 @@ pub(crate) struct Record {
 }
 
 impl Record {
+    /// Content hash: one pass of xxh3 over a fixed layout (metadata by its own hash).
     fn key(&self) -> u64 {
-        let mut h = Xxh3::new();
-        h.update(self.name.as_str().as_bytes());
-        h.update(&self.generation.to_le_bytes());
-        h.update(&self.incarnation.to_le_bytes());
+        let mut buf = [0u8; crate::name::MAX_NAME_BYTES + 48];
+        let name = self.name.as_str().as_bytes();
+        let mut at = 0;
+        let mut put = |bytes: &[u8]| {
+            buf[at..at + bytes.len()].copy_from_slice(bytes);
+            at += bytes.len();
+        };
+        put(name);
+        put(&self.generation.to_le_bytes());
+        put(&self.incarnation.to_le_bytes());
         match self.addr {
-            SocketAddr::V4(a) => h.update(&a.ip().octets()),
-            SocketAddr::V6(a) => h.update(&a.ip().octets()),
+            SocketAddr::V4(a) => put(&a.ip().octets()),
+            SocketAddr::V6(a) => put(&a.ip().octets()),
         }
-        h.update(&self.addr.port().to_le_bytes());
-        h.update(&self.meta);
-        h.digest()
+        put(&self.addr.port().to_le_bytes());
+        if !self.meta.is_empty() {
+            put(&xxh3_64(&self.meta).to_le_bytes());
+        }
+        xxh3_64(&buf[..at])
     }
 }
 
@@ -59,21 +68,45 @@ static TABLE: LazyLock<Mutex<Table>> = LazyLock::new(|| {
 
 /// The shared copy of `record`, or `record` itself made the shared copy.
 pub(crate) fn intern(record: Record) -> Arc<Record> {
-    let key = record.key();
-    // A poisoned lock only means another thread panicked mid-insert; the map is still valid.
-    let mut table = TABLE.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(shared) = table.records.get(&key).and_then(Weak::upgrade)
-        && *shared == record
-    {
-        return shared;
-    }
-    let shared = Arc::new(record);
-    table.records.insert(key, Arc::downgrade(&shared));
-    if table.records.len() >= table.sweep_at {
-        table.records.retain(|_, w| w.strong_count() > 0);
-        table.sweep_at = (table.records.len() * 2).max(1024);
-    }
+    let mut table = lock();
+    let shared = table.share(record);
+    table.sweep_if_grown();
     shared
+}
+
+/// Interns every record of `records` under one lock (bulk loads).
+pub(crate) fn intern_all(records: impl IntoIterator<Item = Record>) -> Vec<Arc<Record>> {
+    let mut table = lock();
+    let shared = records.into_iter().map(|r| table.share(r)).collect();
+    table.sweep_if_grown();
+    shared
+}
+
+fn lock() -> std::sync::MutexGuard<'static, Table> {
+    // A poisoned lock only means another thread panicked mid-insert; the map is still valid.
+    TABLE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Table {
+    fn share(&mut self, record: Record) -> Arc<Record> {
+        let key = record.key();
+        if let Some(shared) = self.records.get(&key).and_then(Weak::upgrade)
+            && *shared == record
+        {
+            return shared;
+        }
+        let shared = Arc::new(record);
+        self.records.insert(key, Arc::downgrade(&shared));
+        shared
+    }
+
+    /// Drops entries whose records nobody holds any more, once the table doubled.
+    fn sweep_if_grown(&mut self) {
+        if self.records.len() >= self.sweep_at {
+            self.records.retain(|_, w| w.strong_count() > 0);
+            self.sweep_at = (self.records.len() * 2).max(1024);
+        }
+    }
 }
 
 #[cfg(test)]

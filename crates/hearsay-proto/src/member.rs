@@ -188,6 +188,20 @@ impl Members {
     /// Adds a member not yet known; returns its slot.
     pub fn insert(&mut self, draft: Draft) -> Slot {
         let member = self.build(draft);
+        self.push(member)
+    }
+
+    /// Adds a member not yet known from an already shared record; returns its slot.
+    pub fn insert_shared(&mut self, record: Arc<Record>, state: State, since: Instant) -> Slot {
+        let member = Member {
+            record,
+            since: self.ticks(since),
+            state,
+        };
+        self.push(member)
+    }
+
+    fn push(&mut self, member: Member) -> Slot {
         debug_assert!(self.slot(member.name.as_str()).is_none());
         let slot = self.list.len() as Slot;
         account(&mut self.digest, &mut self.alive, &member, true);

@@ -2,25 +2,17 @@
 //! giving every engine the full membership at once.
 //!
 //! A converged start would otherwise take a join wave of its own. Instead every engine is
-//! handed synthetic push-pull stream frames listing all members, as if it had just synced
-//! with a member that knows everyone. The frames are encoded once and the same bytes are
-//! handed to every engine, so at 10,000 nodes the setup encodes 10,000 members, not 10^8.
-//!
-//! The membership is split over frames of [`SETUP_CHUNK`] members, and each engine's output
-//! is drained after every frame. With one frame of all N members an engine would queue N
-//! `Up` events before the driver could drain any, and its event queue keeps that capacity
-//! for good: about 190 bytes x N per engine, 19 GB at N = 10,000. Chunking bounds it.
+//! handed the full membership through `Engine::restore` (the call a restarted agent uses for
+//! its saved member list): no events, no gossip, just a table that already knows everyone.
+//! The list is built once and shared by every engine.
 
-use hearsay_proto::wire::{MemberState, Message, PushPull, State, encode_stream};
+use hearsay_proto::wire::{MemberState, State};
 use rand::Rng;
 
 use crate::addr::addr_of;
 use crate::queue::{Action, Pending};
 use crate::scenario::JOIN_WINDOW;
 use crate::simulation::{Simulation, nanos_of};
-
-/// Members per synthetic push-pull frame of a converged start.
-pub const SETUP_CHUNK: usize = 64;
 
 impl Simulation {
     /// Puts every scenario step on the agenda. At equal times, steps run in this order:
@@ -89,26 +81,19 @@ impl Simulation {
             self.discard_output(0);
             return;
         }
-        let frames = self.membership_frames();
+        let all = self.membership();
         let instant = self.instant(0);
         // Engines are independent here and their output is discarded, so they can be fed
         // on several threads without touching determinism; timers are scheduled afterwards,
         // in node order, on this thread.
         let per_thread = self.nodes.len().div_ceil(worker_threads()).max(1);
         std::thread::scope(|scope| {
-            for (k, chunk) in self.nodes.chunks_mut(per_thread).enumerate() {
-                let frames = &frames;
+            for chunk in self.nodes.chunks_mut(per_thread) {
+                let all = &all;
                 scope.spawn(move || {
-                    for (j, node) in chunk.iter_mut().enumerate() {
-                        // The frames "come from" another member, as a sync answer would.
-                        let from = addr_of(u32::from(k == 0 && j == 0), 0);
-                        let Some(engine) = node.engine.as_mut() else {
-                            continue;
-                        };
-                        for frame in frames {
-                            engine.handle_stream(instant, from, frame);
-                            while engine.poll_transmit().is_some() {}
-                            while engine.poll_event().is_some() {}
+                    for node in chunk.iter_mut() {
+                        if let Some(engine) = node.engine.as_mut() {
+                            engine.restore(instant, all);
                         }
                     }
                 });
@@ -119,10 +104,9 @@ impl Simulation {
         }
     }
 
-    /// Push-pull stream frames that together list every member as alive.
-    fn membership_frames(&self) -> Vec<Vec<u8>> {
-        let all: Vec<MemberState> = self
-            .nodes
+    /// Every member, alive.
+    fn membership(&self) -> Vec<MemberState> {
+        self.nodes
             .iter()
             .enumerate()
             .filter_map(|(i, node)| {
@@ -135,19 +119,6 @@ impl Simulation {
                     state: State::Alive,
                     meta: self.meta.clone(),
                 })
-            })
-            .collect();
-        all.chunks(SETUP_CHUNK)
-            .map(|members| {
-                let message = Message::PushPull(PushPull {
-                    join: false,
-                    complete: true,
-                    reply: false,
-                    members: members.to_vec(),
-                });
-                let mut frame = Vec::new();
-                encode_stream(&message, &mut frame);
-                frame
             })
             .collect()
     }

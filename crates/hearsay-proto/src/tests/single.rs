@@ -199,3 +199,33 @@ fn the_same_seed_gives_the_same_run() {
     };
     assert_eq!(run(), run());
 }
+
+#[test]
+fn restored_members_are_known_silently_and_probed() {
+    let (mut e, now) = engine();
+    let state = |name: &str, i: usize, st: crate::State| crate::wire::MemberState {
+        name: Name::new(name).unwrap(),
+        addr: addr(i, 7946),
+        generation: 1,
+        incarnation: 4,
+        state: st,
+        meta: Meta::from(&[][..]),
+    };
+    e.restore(
+        now,
+        &[
+            state("a", 1, crate::State::Alive),
+            state("b", 2, crate::State::Suspect),
+            state("gone", 3, crate::State::Dead),
+            state("me", 0, crate::State::Dead),
+        ],
+    );
+    assert_eq!(e.alive_count(), 3, "me, a and b");
+    assert!(e.member("gone").is_none());
+    assert_eq!(e.local().state, crate::State::Alive);
+    assert!(e.poll_event().is_none() && e.poll_transmit().is_none());
+    let first = e.poll_timeout().unwrap();
+    e.handle_timeout(first.max(now + Duration::from_secs(1)));
+    let ping = e.poll_transmit().expect("a restored member is probed");
+    assert!(matches!(decode(&ping.bytes)[0], Message::Ping(_)));
+}
