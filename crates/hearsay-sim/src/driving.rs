@@ -48,12 +48,12 @@ impl Simulation {
         after_timeout: bool,
     ) {
         let now = self.now;
+        let Some(engine) = self.nodes[i as usize].engine.as_mut() else {
+            return;
+        };
         let mut transmits = std::mem::take(&mut self.transmit_buf);
         let mut events = std::mem::take(&mut self.event_buf);
         let deadline = {
-            let Some(engine) = self.nodes[i as usize].engine.as_mut() else {
-                return;
-            };
             while let Some(t) = engine.poll_transmit() {
                 transmits.push(t);
             }
