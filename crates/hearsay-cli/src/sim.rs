@@ -1,5 +1,6 @@
 //! `hearsay sim` and `hearsay sim sweep`: flags in, report out.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
@@ -138,9 +139,9 @@ fn run_one(args: RunArgs) -> Result<ExitCode, ScenarioError> {
     };
     let report = simulation.run(&mut ()).report;
     if args.json {
-        println!("{}", report.to_json());
+        emit(&format!("{}\n", report.to_json()));
     } else {
-        print!("{}", report.to_table());
+        emit(&report.to_table());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -181,7 +182,7 @@ fn run_sweep(args: &SweepArgs) -> Result<ExitCode, ScenarioError> {
     };
     let mut failed = Vec::new();
     let results = sweep(options, |r| {
-        println!("{r}");
+        emit(&format!("{r}\n"));
         if !r.passed() {
             failed.push(r.seed);
         }
@@ -193,7 +194,7 @@ fn run_sweep(args: &SweepArgs) -> Result<ExitCode, ScenarioError> {
         }
         Ok(results) => {
             let passed = results.iter().filter(|r| r.passed()).count();
-            println!("{passed} passed, {} failed", results.len() - passed);
+            emit(&format!("{passed} passed, {} failed\n", results.len() - passed));
             if failed.is_empty() {
                 Ok(ExitCode::SUCCESS)
             } else {
@@ -208,5 +209,14 @@ fn out_of_range(flag: &'static str, value: &str, range: &str) -> ScenarioError {
         flag,
         value: value.to_string(),
         range: range.to_string(),
+    }
+}
+
+/// Writes to stdout; if the reader has gone away (`hearsay sim sweep ... | head`), stops
+/// quietly instead of panicking.
+fn emit(text: &str) {
+    let mut out = std::io::stdout().lock();
+    if out.write_all(text.as_bytes()).and_then(|()| out.flush()).is_err() {
+        std::process::exit(0);
     }
 }
