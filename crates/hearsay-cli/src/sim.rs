@@ -194,7 +194,10 @@ fn run_sweep(args: &SweepArgs) -> Result<ExitCode, ScenarioError> {
         }
         Ok(results) => {
             let passed = results.iter().filter(|r| r.passed()).count();
-            emit(&format!("{passed} passed, {} failed\n", results.len() - passed));
+            emit(&format!(
+                "{passed} passed, {} failed\n",
+                results.len() - passed
+            ));
             if failed.is_empty() {
                 Ok(ExitCode::SUCCESS)
             } else {
@@ -216,7 +219,11 @@ fn out_of_range(flag: &'static str, value: &str, range: &str) -> ScenarioError {
 /// quietly instead of panicking.
 fn emit(text: &str) {
     let mut out = std::io::stdout().lock();
-    if out.write_all(text.as_bytes()).and_then(|()| out.flush()).is_err() {
+    if out
+        .write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .is_err()
+    {
         std::process::exit(0);
     }
 }
