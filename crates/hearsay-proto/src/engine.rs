@@ -500,6 +500,11 @@ impl Engine {
         self.members.by_name(name).map(|m| self.members.view(m))
     }
 
+    /// This node's incarnation (cheaper than [`Engine::local`]).
+    pub fn incarnation(&self) -> u32 {
+        self.members.local().incarnation
+    }
+
     /// Members known, tombstones included.
     pub fn member_count(&self) -> usize {
         self.members.len()

@@ -184,8 +184,27 @@ impl Engine {
         self.send_datagram(addr, &first);
     }
 
-    /// The next live member in the shuffled round-robin; reshuffles after a full pass.
+    /// The next member to probe. With Lifeguard, every other probe goes to a member this
+    /// node suspects, if any: the ping carries the suspicion (buddy system), so a suspect that
+    /// never heard of it (news lost, or raised across a partition since healed) can refute in
+    /// time. Otherwise the next live member of the shuffled round-robin.
     fn next_probe_target(&mut self) -> Option<Slot> {
+        if self.config.lifeguard && self.suspicions.len() > 0 && self.rng.random_ratio(1, 2) {
+            let nth = self.rng.random_range(0..self.suspicions.len());
+            if let Some(slot) = self
+                .suspicions
+                .nth_name(nth)
+                .and_then(|name| self.members.slot(name.as_str()))
+                .filter(|&s| self.members.get(s).state == State::Suspect)
+            {
+                return Some(slot);
+            }
+        }
+        self.next_round_robin_target()
+    }
+
+    /// The next live member in the shuffled round-robin; reshuffles after a full pass.
+    fn next_round_robin_target(&mut self) -> Option<Slot> {
         for _ in 0..2 {
             while self.probe.pos < self.probe.order.len() {
                 let slot = self.probe.order[self.probe.pos];

@@ -188,7 +188,11 @@ impl Suspicions {
             .map_or(0, |s| s.confirmers.len() as u32)
     }
 
-    #[cfg(test)]
+    /// The `n`-th suspected member, in deadline order.
+    pub fn nth_name(&self, n: usize) -> Option<&Name> {
+        self.deadlines.iter().nth(n).map(|(_, name)| name)
+    }
+
     pub fn len(&self) -> usize {
         self.by_name.len()
     }

@@ -26,6 +26,9 @@ use crate::wire::{
 };
 use crate::{Transmit, TransmitKind};
 
+/// A state transfer bringing at most this many unknown members gossips them on.
+const FEW_NEW_MEMBERS: usize = 16;
+
 /// Progress of joining and of anti-entropy.
 pub(crate) struct SyncState {
     pub next_sync: Instant,
@@ -34,6 +37,8 @@ pub(crate) struct SyncState {
     pub joined: bool,
     pub next_join: Option<Instant>,
     join_backoff: Duration,
+    /// The last sync went unanswered: the next one goes to a member believed alive.
+    avoid_dead: bool,
 }
 
 /// The sync this node started and waits on.
@@ -51,6 +56,7 @@ impl SyncState {
             joined: false,
             next_join: None,
             join_backoff,
+            avoid_dead: false,
         }
     }
 
@@ -111,9 +117,11 @@ impl Engine {
         }
         if let Some(p) = &self.sync.pending {
             if now >= p.deadline {
-                // No answer says nothing about whether views differ: keep the quiet pace.
+                // No answer (a dead or cut-off peer): try again soon, with a member believed
+                // alive, so that repair does not wait a whole sync interval.
                 self.sync.pending = None;
-                self.sync.next_sync = now + self.config.sync_interval;
+                self.sync.next_sync = now + self.config.sync_interval_busy;
+                self.sync.avoid_dead = true;
                 self.stats.drop_input("sync_timeout");
             }
             return;
@@ -125,7 +133,8 @@ impl Engine {
         // the other dead and nothing else would ever make them talk again. A truly dead peer
         // just times out.
         let mut peer = Vec::new();
-        if self.members.len() > self.members.live() && self.rng.random_ratio(1, 4) {
+        let avoid_dead = std::mem::take(&mut self.sync.avoid_dead);
+        if !avoid_dead && self.members.len() > self.members.live() && self.rng.random_ratio(1, 4) {
             peer = self.random_members(1, |m| m.state == State::Dead);
         }
         if peer.is_empty() {
@@ -314,8 +323,17 @@ impl Engine {
     /// Applies a received table. Suspicion is not taken from state transfers (it carries no
     /// accuser and spreads by gossip); a suspect entry counts as alive at its incarnation.
     fn merge(&mut self, now: Instant, from: SocketAddr, members: Vec<MemberState>, news: bool) {
+        // A transfer that brings a few members this node did not know is repair (a member
+        // forgotten too early, a healed partition): gossip them. One that brings many is a
+        // join wave, which anti-entropy spreads by itself.
+        let unknown = members
+            .iter()
+            .filter(|m| m.state.is_live() && self.members.slot(m.name.as_str()).is_none())
+            .take(FEW_NEW_MEMBERS + 1)
+            .count();
+        let spread_new = news || unknown <= FEW_NEW_MEMBERS;
         for m in members {
-            self.apply_with(now, Update::from_state(m), Via::Sync(from), news);
+            self.apply_with(now, Update::from_state(m), Via::Sync(from), spread_new);
         }
     }
 
