@@ -510,6 +510,11 @@ impl Engine {
         self.members.len()
     }
 
+    /// Members alive or suspect in this node's view, itself included.
+    pub fn live_count(&self) -> usize {
+        self.members.live()
+    }
+
     /// Members alive (not suspect) in this node's view, itself included.
     pub fn alive_count(&self) -> usize {
         self.members.alive()

@@ -54,6 +54,10 @@ struct Probe {
     indirect_sent: bool,
     expected_nacks: u32,
     nacks: u32,
+    /// Chosen because the target is suspect, to deliver the suspicion (buddy system): its
+    /// failure is not another confirmation, or probing suspects often would shrink their
+    /// timeouts on its own.
+    buddy: bool,
 }
 
 /// An indirect probe run on behalf of `requester`.
@@ -150,7 +154,7 @@ impl Engine {
     fn start_probe(&mut self, now: Instant) {
         let interval = self.awareness.scale(self.config.probe_interval);
         self.probe.next_probe = now + interval;
-        let Some(slot) = self.next_probe_target() else {
+        let Some((slot, buddy)) = self.next_probe_target() else {
             return;
         };
         let m = self.members.get(slot);
@@ -179,6 +183,7 @@ impl Engine {
             indirect_sent: false,
             expected_nacks: 0,
             nacks: 0,
+            buddy,
         });
         self.stats.probes += 1;
         self.send_datagram(addr, &first);
@@ -188,7 +193,8 @@ impl Engine {
     /// node suspects, if any: the ping carries the suspicion (buddy system), so a suspect that
     /// never heard of it (news lost, or raised across a partition since healed) can refute in
     /// time. Otherwise the next live member of the shuffled round-robin.
-    fn next_probe_target(&mut self) -> Option<Slot> {
+    /// Returns the slot and whether it was chosen as a suspect.
+    fn next_probe_target(&mut self) -> Option<(Slot, bool)> {
         if self.config.lifeguard && self.suspicions.len() > 0 && self.rng.random_ratio(1, 2) {
             let nth = self.rng.random_range(0..self.suspicions.len());
             if let Some(slot) = self
@@ -197,10 +203,10 @@ impl Engine {
                 .and_then(|name| self.members.slot(name.as_str()))
                 .filter(|&s| self.members.get(s).state == State::Suspect)
             {
-                return Some(slot);
+                return Some((slot, true));
             }
         }
-        self.next_round_robin_target()
+        self.next_round_robin_target().map(|slot| (slot, false))
     }
 
     /// The next live member in the shuffled round-robin; reshuffles after a full pass.
@@ -268,6 +274,9 @@ impl Engine {
             1
         };
         self.awareness.apply(delta);
+        if p.buddy {
+            return;
+        }
         // Suspect the target, unless it changed (restarted, refuted, left) meanwhile.
         let Some(m) = self.members.by_name(p.target.as_str()) else {
             return;

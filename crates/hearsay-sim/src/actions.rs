@@ -84,6 +84,12 @@ impl Simulation {
                 {
                     self.metrics.join_converged = Some(self.now);
                 }
+                if self.unstarted == 0 {
+                    self.metrics.agreement_checks += 1;
+                    if self.live_views_agree() {
+                        self.metrics.agreement_hits += 1;
+                    }
+                }
                 observer.on_tick(self);
                 let next = self.now + nanos_of(TICK);
                 if next <= self.end {

@@ -53,6 +53,19 @@ impl Simulation {
         })
     }
 
+    /// Whether every running node counts exactly the running nodes as members (alive or
+    /// suspect): nobody running is missing or dead in anyone's view, though some may be
+    /// briefly suspected or known at an older incarnation. The property "views stay
+    /// converged" under loss. (A count: a view holding a killed member instead of a running
+    /// one would pass, which only matters around kills.)
+    pub fn live_views_agree(&self) -> bool {
+        let running = self.running_count();
+        self.nodes
+            .iter()
+            .filter(|n| n.is_up())
+            .all(|n| n.engine.as_ref().is_some_and(|e| e.live_count() == running))
+    }
+
     /// The running nodes whose view differs from the running set (empty when
     /// [`Simulation::views_converged`] holds), for diagnostics.
     pub fn disagreements(&self) -> Vec<Disagreement> {

@@ -103,6 +103,10 @@ pub(crate) struct Metrics {
     /// Agenda entries processed (stale timers excluded).
     pub steps: u64,
     pub join_converged: Option<Nanos>,
+    /// 100 ms checks made once every node had started, and how many found every running
+    /// node's member set equal to the running set.
+    pub agreement_checks: u64,
+    pub agreement_hits: u64,
     spread: Option<Spread>,
     victims: Vec<Victim>,
     victim_slot: BTreeMap<(u32, u64), usize>,

@@ -29,6 +29,10 @@ pub struct Report {
     pub killed: u64,
     /// Cold join only: first time every running node saw every running node alive.
     pub join_converged_s: Option<f64>,
+    /// Share of the 100 ms checks (after every node started) at which every running node
+    /// counted exactly the running nodes as members, alive or suspect: no running member
+    /// missing or dead in anyone's view. Percent.
+    pub live_views_agree_pct: Option<f64>,
     /// Median time for the `--update-at` update to reach a node.
     pub spread_p50_s: Option<f64>,
     /// 99th percentile of the same.
@@ -111,6 +115,11 @@ impl Report {
             (
                 "join converged",
                 measured(!self.preconverged, "preconverged", self.join_converged_s),
+            ),
+            (
+                "live views agree",
+                self.live_views_agree_pct
+                    .map_or_else(|| "n/a".to_string(), |p| format!("{p:.1} % of checks")),
             ),
             ("update at", secs(self.update_at_s, "no --update-at")),
             (

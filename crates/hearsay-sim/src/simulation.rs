@@ -235,6 +235,9 @@ impl Simulation {
             update_at_s: self.metrics.update_at().map(seconds),
             killed: self.metrics.killed(),
             join_converged_s: self.metrics.join_converged.map(seconds),
+            live_views_agree_pct: (self.metrics.agreement_checks > 0).then(|| {
+                100.0 * self.metrics.agreement_hits as f64 / self.metrics.agreement_checks as f64
+            }),
             spread_p50_s: spread.map(|x| seconds(x.p50)),
             spread_p99_s: spread.map(|x| seconds(x.p99)),
             spread_max_s: spread.map(|x| seconds(x.max)),
