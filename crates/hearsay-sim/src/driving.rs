@@ -7,6 +7,7 @@
 use hearsay_proto::{Engine, LocalNode, Transmit, TransmitKind};
 
 use crate::addr::{addr_of, node_of};
+use crate::metrics::{STREAM_OVERHEAD_BYTES, UDP_OVERHEAD_BYTES};
 use crate::node::{INBOX_CAPACITY, NO_TIMER, Queued, Status};
 use crate::observer::Observer;
 use crate::queue::{Delivery, Nanos, Pending};
@@ -109,12 +110,24 @@ impl Simulation {
             traffic.datagram_payload_bytes += len;
             traffic.max_datagram_bytes = traffic.max_datagram_bytes.max(len);
         }
+        let wire = len
+            + if stream {
+                STREAM_OVERHEAD_BYTES
+            } else {
+                UDP_OVERHEAD_BYTES
+            };
+        if from == 0 {
+            traffic.seed_out_wire_bytes += wire;
+        }
         let Some((to, to_epoch)) =
             node_of(t.to).filter(|(to, _)| (*to as usize) < self.nodes.len())
         else {
             traffic.undeliverable += 1;
             return;
         };
+        if to == 0 {
+            self.metrics.traffic.seed_in_wire_bytes += wire;
+        }
         if !stream && self.net.lose(&mut self.rng) {
             self.metrics.traffic.datagrams_lost += 1;
             return;

@@ -41,6 +41,10 @@ pub(crate) struct Traffic {
     /// Messages dropped because a paused node's inbox was full.
     pub inbox_dropped: u64,
     pub max_datagram_bytes: u64,
+    /// Wire bytes (headers included) sent by node 0, the seed every cold joiner knows.
+    pub seed_out_wire_bytes: u64,
+    /// Wire bytes (headers included) sent to node 0.
+    pub seed_in_wire_bytes: u64,
 }
 
 impl Traffic {

@@ -49,6 +49,10 @@ pub struct Report {
     pub false_dead_per_member_hour: f64,
     /// Wire bytes (headers included, streams included) per member per second.
     pub bytes_per_member_s: f64,
+    /// Wire bytes per second sent by node 0, the seed of a cold join (headers included).
+    pub seed_bytes_out_per_s: f64,
+    /// Wire bytes per second sent to node 0.
+    pub seed_bytes_in_per_s: f64,
     /// Datagrams sent per member per second.
     pub datagrams_per_member_s: f64,
     /// Stream wire bytes per member per second (already part of `bytes_per_member_s`).
@@ -159,6 +163,13 @@ impl Report {
             (
                 "datagrams / member-s",
                 format!("{:.2}", self.datagrams_per_member_s),
+            ),
+            (
+                "seed (node 0) out / in",
+                format!(
+                    "{:.0} / {:.0} B/s",
+                    self.seed_bytes_out_per_s, self.seed_bytes_in_per_s
+                ),
             ),
             ("datagrams sent", self.datagrams_sent.to_string()),
             ("datagrams delivered", self.datagrams.to_string()),

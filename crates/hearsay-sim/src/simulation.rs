@@ -248,6 +248,8 @@ impl Simulation {
             bytes_per_member_s: per_member_s(t.wire_bytes()),
             datagrams_per_member_s: per_member_s(t.datagrams_sent),
             stream_bytes_per_member_s: per_member_s(t.stream_wire_bytes()),
+            seed_bytes_out_per_s: t.seed_out_wire_bytes as f64 / secs,
+            seed_bytes_in_per_s: t.seed_in_wire_bytes as f64 / secs,
             datagrams: t.datagrams_delivered,
             datagrams_sent: t.datagrams_sent,
             datagrams_lost: t.datagrams_lost,
