@@ -60,7 +60,7 @@ pub struct Config {
     pub join_retry_max: Duration,
     /// A seed whose table is larger than this answers a join with a random sample of this
     /// many members and the joiner pulls the full state from one of them, so joins do not
-    /// pile up on the seed. Defaults to 256.
+    /// pile up on the seed. Defaults to 64.
     pub join_sample: u32,
     /// How long dead and left members are kept as tombstones (preventing their old
     /// incarnations from coming back) before they are forgotten. Defaults to 60 s (LAN).
@@ -160,7 +160,7 @@ impl Config {
             stream_timeout: Duration::from_secs(5),
             join_retry_initial: Duration::from_secs(1),
             join_retry_max: Duration::from_secs(30),
-            join_sample: 256,
+            join_sample: 64,
             dead_retention: Duration::from_secs(60),
             max_datagram_bytes: 1400,
             max_stream_bytes: 64 << 20,
