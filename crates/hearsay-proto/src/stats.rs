@@ -34,7 +34,9 @@ pub struct Stats {
     pub probe_failures: u64,
     /// Members this node started suspecting.
     pub suspicions: u64,
-    /// Suspicions this node turned into death verdicts.
+    /// Suspicions whose timer ran out here, turning into a death verdict. Every node that
+    /// suspects a failed member runs its own timer, so one death is usually declared by many
+    /// nodes (whichever expire before the news of another's verdict arrives).
     pub deaths_declared: u64,
     /// Times this node refuted a suspicion or death about itself.
     pub refutations: u64,
