@@ -462,7 +462,11 @@ impl Engine {
 
     /// The next thing to send, if any.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.transmits.pop_front()
+        let t = self.transmits.pop_front();
+        if t.is_none() {
+            release_burst(&mut self.transmits);
+        }
+        t
     }
 
     /// When [`Engine::handle_timeout`] should be called next.
@@ -482,7 +486,11 @@ impl Engine {
 
     /// The next event, if any.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        let e = self.events.pop_front();
+        if e.is_none() {
+            release_burst(&mut self.events);
+        }
+        e
     }
 
     /// This node's own record.
@@ -792,6 +800,16 @@ impl Engine {
         let missing = k - out.len();
         out.extend(candidates.choose_multiple(&mut self.rng, missing).copied());
         out
+    }
+}
+
+/// Gives back the memory of a drained queue that a burst grew (a state transfer of N members
+/// queues N events at once); without this, every engine of a large simulation would keep
+/// N events' worth of capacity for good.
+fn release_burst<T>(queue: &mut VecDeque<T>) {
+    const KEEP: usize = 64;
+    if queue.is_empty() && queue.capacity() > 16 * KEEP {
+        queue.shrink_to(KEEP);
     }
 }
 
