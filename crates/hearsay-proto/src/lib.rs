@@ -82,9 +82,11 @@ mod intern;
 mod member;
 mod name;
 mod probe;
+mod seen;
 mod stats;
 mod suspicion;
 mod sync;
+mod update;
 pub mod wire;
 
 pub use config::{Config, ConfigError};

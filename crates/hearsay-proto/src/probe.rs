@@ -17,9 +17,10 @@ use rand::Rng;
 use rand::seq::SliceRandom;
 
 use crate::Name;
-use crate::engine::{Engine, Update};
+use crate::engine::Engine;
 use crate::event::Via;
 use crate::member::Slot;
+use crate::update::Update;
 use crate::wire::{Ack, IndirectPing, Message, Nack, Ping, State, Suspect};
 
 /// Indirect probes this node runs for others at once; more are refused and counted.

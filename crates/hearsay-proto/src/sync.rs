@@ -18,9 +18,10 @@ use rand::Rng;
 use rand::seq::IndexedRandom;
 
 use crate::digest::{self, BUCKETS};
-use crate::engine::{Engine, Update};
+use crate::engine::Engine;
 use crate::event::Via;
 use crate::member::Member;
+use crate::update::Update;
 use crate::wire::{
     self, MemberState, Message, PushPull, State, SyncBuckets, SyncDigest, SyncEntries,
 };

@@ -46,10 +46,10 @@ impl Simulation {
             }
             Action::RandomPause { node } => self.random_pause(node),
             Action::Wake { node } => {
-                if let Status::Paused { until } = self.nodes[node as usize].status {
-                    if until == self.now {
-                        self.wake(node, observer);
-                    }
+                if let Status::Paused { until } = self.nodes[node as usize].status
+                    && until == self.now
+                {
+                    self.wake(node, observer);
                 }
             }
             Action::PartitionStart { id } => {

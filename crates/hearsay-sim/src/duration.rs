@@ -86,14 +86,14 @@ pub fn format_duration(d: Duration) -> String {
         ("m", 60_000_000_000),
         ("s", 1_000_000_000),
     ] {
-        if nanos % per == 0 {
+        if nanos.is_multiple_of(per) {
             return format!("{}{unit}", nanos / per);
         }
     }
-    if nanos % 1_000_000 == 0 {
+    if nanos.is_multiple_of(1_000_000) {
         return format!("{}ms", nanos / 1_000_000);
     }
-    if nanos % 1_000 == 0 {
+    if nanos.is_multiple_of(1_000) {
         return format!("{}us", nanos / 1_000);
     }
     format!("{}us", nanos as f64 / 1e3)

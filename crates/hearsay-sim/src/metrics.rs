@@ -180,14 +180,13 @@ impl Metrics {
         let generation = event.member.generation;
         match kind {
             EventKind::Up | EventKind::Updated | EventKind::Recovered => {
-                if let Some(s) = &mut self.spread {
-                    if s.member == member
-                        && s.generation == generation
-                        && event.member.incarnation >= s.incarnation
-                    {
-                        let slot = &mut s.seen[observer as usize];
-                        *slot = (*slot).min(now);
-                    }
+                if let Some(s) = &mut self.spread
+                    && s.member == member
+                    && s.generation == generation
+                    && event.member.incarnation >= s.incarnation
+                {
+                    let slot = &mut s.seen[observer as usize];
+                    *slot = (*slot).min(now);
                 }
             }
             _ => {

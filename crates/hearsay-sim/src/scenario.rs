@@ -315,10 +315,10 @@ impl Scenario {
             value,
             duration: format_duration(end),
         };
-        if let Some(t) = self.update_at {
-            if t >= end {
-                return Err(after("--update-at", format_duration(t)));
-            }
+        if let Some(t) = self.update_at
+            && t >= end
+        {
+            return Err(after("--update-at", format_duration(t)));
         }
         for k in &self.kills {
             if k.at >= end {

@@ -174,7 +174,7 @@ fn the_same_seed_gives_the_same_run() {
         let mut i = 0usize;
         net.lose = Box::new(move |_, _| {
             i += 1;
-            i % 7 == 0
+            i.is_multiple_of(7)
         });
         net.kill(4);
         net.run_for(Duration::from_secs(40));
