@@ -186,6 +186,7 @@ impl Engine {
             let slot = self.members.insert_shared(record, State::Alive, now);
             self.probe.add(slot, &mut self.rng);
         }
+        self.probe.shrink();
     }
 
     /// Announces a graceful departure. The engine keeps answering probes and gossiping the

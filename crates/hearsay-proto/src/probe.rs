@@ -107,6 +107,12 @@ impl Prober {
         self.order.swap(at, last);
     }
 
+    /// Gives back the spare capacity a bulk load left (at 10,000 members in each of 10,000
+    /// simulated engines, doubling growth wastes a quarter of a gigabyte).
+    pub fn shrink(&mut self) {
+        self.order.shrink_to_fit();
+    }
+
     /// A member was removed from the table and the one in `moved_from` took its `slot`.
     pub fn removed(&mut self, slot: Slot, moved_from: Slot) {
         for s in &mut self.order {
