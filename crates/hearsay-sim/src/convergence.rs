@@ -39,13 +39,7 @@ impl Simulation {
                 _ => return false,
             }
         }
-        let mut expected = 0u64;
-        for (i, node) in up() {
-            if let Some(e) = &node.engine {
-                let incarnation = e.local().incarnation;
-                expected ^= entry_hash(self.names[i].as_str(), node.generation, incarnation);
-            }
-        }
+        let expected = self.expected_root();
         up().all(|(_, n)| {
             n.engine
                 .as_ref()
@@ -70,16 +64,7 @@ impl Simulation {
     /// [`Simulation::views_converged`] holds), for diagnostics.
     pub fn disagreements(&self) -> Vec<Disagreement> {
         let running = self.running_count();
-        let mut expected = 0u64;
-        for (i, node) in self.nodes.iter().enumerate() {
-            if let (true, Some(e)) = (node.is_up(), &node.engine) {
-                expected ^= entry_hash(
-                    self.names[i].as_str(),
-                    node.generation,
-                    e.local().incarnation,
-                );
-            }
-        }
+        let expected = self.expected_root();
         self.nodes
             .iter()
             .enumerate()
@@ -94,5 +79,23 @@ impl Simulation {
                 })
             })
             .collect()
+    }
+
+    /// The live-set digest every converged node should have: the running nodes at the
+    /// generation and incarnation their own engines report.
+    fn expected_root(&self) -> u64 {
+        self.nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.is_up())
+            .filter_map(|(i, n)| {
+                let e = n.engine.as_ref()?;
+                Some(entry_hash(
+                    self.names[i].as_str(),
+                    n.generation,
+                    e.incarnation(),
+                ))
+            })
+            .fold(0, |root, h| root ^ h)
     }
 }
