@@ -443,6 +443,11 @@ impl Engine {
             .filter(move |e| e.member.name.as_str() == name)
     }
 
+    /// The bounded log of recent state changes of all members, oldest first.
+    pub fn recent_events(&self) -> impl Iterator<Item = &Event> + '_ {
+        self.history.iter()
+    }
+
     pub(crate) fn cause(&self, via: Via, accuser: Option<Name>, confirmations: u32) -> Cause {
         Cause {
             via,

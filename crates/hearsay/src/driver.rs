@@ -1,0 +1,304 @@
+//! The task that owns the engine: it feeds it datagrams, stream frames, commands and
+//! deadlines, and carries out what it asks for. Everything the engine does happens on this one
+//! task, so the engine needs no locks; sockets' slow work (connecting, reading whole frames,
+//! delayed sends) happens on helper tasks that talk to it through channels.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hearsay_proto::{Engine, Event, Meta, State, Transmit, TransmitKind};
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::sync::{Semaphore, broadcast, mpsc, oneshot};
+
+use crate::clock::now;
+use crate::counters::{Counters, bump};
+use crate::faults::{Fate, FaultInjector};
+use crate::node::{MemberDetail, MemberInfo, NodeInfo, StateCounts};
+use crate::stream::{self, Answer, Inbound, StreamLimits};
+
+/// Largest datagram read; larger ones are truncated by the OS and then refused by the engine.
+const RECV_BUFFER_BYTES: usize = 64 << 10;
+/// Datagrams read per wake-up before the engine's output is flushed.
+const RECV_BATCH: usize = 64;
+
+/// What a [`crate::Node`] handle asks of the driver.
+pub(crate) enum Command {
+    Members(oneshot::Sender<Vec<MemberInfo>>),
+    Member(String, oneshot::Sender<Option<MemberDetail>>),
+    Info(oneshot::Sender<NodeInfo>),
+    Join(Vec<SocketAddr>),
+    WaitJoined(oneshot::Sender<()>),
+    SetMeta(
+        Meta,
+        oneshot::Sender<Result<(), hearsay_proto::CommandError>>,
+    ),
+    Leave(oneshot::Sender<()>),
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// The driver's sockets, channels and limits.
+pub(crate) struct Driver {
+    pub engine: Engine,
+    pub udp: Arc<UdpSocket>,
+    pub listener: TcpListener,
+    pub commands: mpsc::Receiver<Command>,
+    pub events: broadcast::Sender<Event>,
+    pub counters: Arc<Counters>,
+    pub limits: StreamLimits,
+    pub max_inbound_streams: usize,
+    pub max_outbound_streams: usize,
+    pub leave_timeout: Duration,
+    pub faults: FaultInjector,
+    pub bound: SocketAddr,
+    pub started: Instant,
+    /// Dropped when the task ends, which ends every event stream.
+    pub alive: tokio::sync::watch::Sender<()>,
+}
+
+/// Waiters on a graceful leave: answered once the news has gone out, or at the deadline.
+struct Leaving {
+    deadline: Instant,
+    waiters: Vec<oneshot::Sender<()>>,
+}
+
+impl Driver {
+    /// Runs until shut down or until every handle is dropped.
+    pub(crate) async fn run(mut self) {
+        let (inbound_tx, mut inbound_rx) = mpsc::channel::<Inbound>(self.max_inbound_streams);
+        let (answer_tx, mut answer_rx) = mpsc::channel::<Answer>(self.max_outbound_streams);
+        let inbound_slots = Arc::new(Semaphore::new(self.max_inbound_streams));
+        let outbound_slots = Arc::new(Semaphore::new(self.max_outbound_streams));
+        let mut buf = vec![0u8; RECV_BUFFER_BYTES];
+        let mut replies: HashMap<SocketAddr, oneshot::Sender<Vec<u8>>> = HashMap::new();
+        let mut joined_waiters: Vec<oneshot::Sender<()>> = Vec::new();
+        let mut leaving: Option<Leaving> = None;
+        let mut shutdown: Option<oneshot::Sender<()>> = None;
+
+        loop {
+            let deadline = [
+                self.engine.poll_timeout(),
+                leaving.as_ref().map(|l| l.deadline),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            let sleep = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                cmd = self.commands.recv() => match cmd {
+                    None => break,
+                    Some(Command::Shutdown(done)) => {
+                        shutdown = Some(done);
+                        break;
+                    }
+                    Some(cmd) => self.command(cmd, &mut joined_waiters, &mut leaving),
+                },
+                r = self.udp.recv_from(&mut buf) => {
+                    if let Ok((n, from)) = r {
+                        self.engine.handle_datagram(now(), from, &buf[..n]);
+                        for _ in 1..RECV_BATCH {
+                            match self.udp.try_recv_from(&mut buf) {
+                                Ok((n, from)) => self.engine.handle_datagram(now(), from, &buf[..n]),
+                                Err(_) => break,
+                            }
+                        }
+                    }
+                }
+                accepted = self.listener.accept() => match accepted {
+                    Ok((socket, peer)) => match inbound_slots.clone().try_acquire_owned() {
+                        Ok(permit) => {
+                            bump(&self.counters.streams_accepted);
+                            tokio::spawn(stream::serve(
+                                socket, peer, permit, inbound_tx.clone(), self.limits,
+                                self.counters.clone(),
+                            ));
+                        }
+                        Err(_) => bump(&self.counters.stream_limit),
+                    },
+                    Err(e) => {
+                        // Out of file descriptors and the like: do not spin on it.
+                        tracing::warn!(error = %e, "accepting a stream failed");
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                },
+                Some(msg) = inbound_rx.recv() => {
+                    self.engine.handle_stream(now(), msg.from, &msg.bytes);
+                    replies.insert(msg.from, msg.reply);
+                }
+                Some(msg) = answer_rx.recv() => {
+                    self.engine.handle_stream(now(), msg.from, &msg.bytes);
+                }
+                () = sleep => self.engine.handle_timeout(now()),
+            }
+            self.flush(&mut replies, &outbound_slots, &answer_tx);
+            // A connection whose frame produced no answer is closed now.
+            replies.clear();
+            if !joined_waiters.is_empty() && self.engine.is_joined() {
+                for w in joined_waiters.drain(..) {
+                    let _ = w.send(());
+                }
+            }
+            if let Some(l) = &leaving {
+                let out = self.engine.gossip_backlog() == 0 || self.engine.alive_count() <= 1;
+                if out || now() >= l.deadline {
+                    for w in leaving.take().into_iter().flat_map(|l| l.waiters) {
+                        let _ = w.send(());
+                    }
+                }
+            }
+        }
+        drop(self.listener);
+        drop(self.alive);
+        if let Some(done) = shutdown {
+            let _ = done.send(());
+        }
+    }
+
+    fn command(
+        &mut self,
+        cmd: Command,
+        joined_waiters: &mut Vec<oneshot::Sender<()>>,
+        leaving: &mut Option<Leaving>,
+    ) {
+        let at = now();
+        match cmd {
+            Command::Members(reply) => {
+                let _ = reply.send(self.members());
+            }
+            Command::Member(name, reply) => {
+                let detail = self.engine.member(&name).map(|member| MemberDetail {
+                    member,
+                    history: self.engine.history(&name).cloned().collect(),
+                });
+                let _ = reply.send(detail);
+            }
+            Command::Info(reply) => {
+                let _ = reply.send(self.info());
+            }
+            Command::Join(seeds) => self.engine.join(at, &seeds),
+            Command::WaitJoined(w) => joined_waiters.push(w),
+            Command::SetMeta(meta, reply) => {
+                let _ = reply.send(self.engine.set_meta(at, meta));
+            }
+            Command::Leave(w) => {
+                self.engine.leave(at);
+                leaving
+                    .get_or_insert(Leaving {
+                        deadline: at + self.leave_timeout,
+                        waiters: Vec::new(),
+                    })
+                    .waiters
+                    .push(w);
+            }
+            Command::Shutdown(_) => unreachable!("handled by the loop"),
+        }
+    }
+
+    /// Carries out everything the engine asked for, and publishes its events.
+    fn flush(
+        &mut self,
+        replies: &mut HashMap<SocketAddr, oneshot::Sender<Vec<u8>>>,
+        outbound_slots: &Arc<Semaphore>,
+        answers: &mpsc::Sender<Answer>,
+    ) {
+        while let Some(t) = self.engine.poll_transmit() {
+            match t.kind {
+                TransmitKind::Datagram => self.send_datagram(t),
+                TransmitKind::Stream => {
+                    if let Some(reply) = replies.remove(&t.to) {
+                        let _ = reply.send(t.bytes);
+                        continue;
+                    }
+                    let Ok(permit) = outbound_slots.clone().try_acquire_owned() else {
+                        bump(&self.counters.stream_limit);
+                        continue;
+                    };
+                    tokio::spawn(stream::dial(
+                        t.to,
+                        t.bytes,
+                        permit,
+                        answers.clone(),
+                        self.limits,
+                        self.counters.clone(),
+                    ));
+                }
+            }
+        }
+        while let Some(e) = self.engine.poll_event() {
+            // No subscribers is fine: the event is also in the engine's history.
+            let _ = self.events.send(e);
+        }
+    }
+
+    fn send_datagram(&mut self, t: Transmit) {
+        match self.faults.fate() {
+            Fate::Drop => bump(&self.counters.fault_dropped),
+            Fate::Send => {
+                if let Err(e) = self.udp.try_send_to(&t.bytes, t.to) {
+                    bump(&self.counters.send_errors);
+                    tracing::debug!(to = %t.to, error = %e, "datagram not sent");
+                }
+            }
+            Fate::Delay(d) => {
+                bump(&self.counters.fault_delayed);
+                let udp = self.udp.clone();
+                let counters = self.counters.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(d).await;
+                    if udp.send_to(&t.bytes, t.to).await.is_err() {
+                        bump(&counters.send_errors);
+                    }
+                });
+            }
+        }
+    }
+
+    fn members(&self) -> Vec<MemberInfo> {
+        let mut last: HashMap<&str, &Event> = HashMap::new();
+        for e in self.engine.recent_events() {
+            last.insert(e.member.name.as_str(), e);
+        }
+        let mut out: Vec<MemberInfo> = self
+            .engine
+            .members()
+            .map(|member| {
+                let last_change = last.get(member.name.as_str()).map(|e| (*e).clone());
+                MemberInfo {
+                    member,
+                    last_change,
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| a.member.name.as_str().cmp(b.member.name.as_str()));
+        out
+    }
+
+    fn info(&self) -> NodeInfo {
+        let mut states = StateCounts::default();
+        for m in self.engine.members() {
+            match m.state {
+                State::Alive => states.alive += 1,
+                State::Suspect => states.suspect += 1,
+                State::Dead => states.dead += 1,
+                State::Left => states.left += 1,
+            }
+        }
+        NodeInfo {
+            local: self.engine.local(),
+            bound: self.bound,
+            states,
+            health_score: self.engine.health_score(),
+            joined: self.engine.is_joined(),
+            gossip_backlog: self.engine.gossip_backlog(),
+            stats: self.engine.stats().clone(),
+            transport: self.counters.snapshot(),
+            uptime: now().saturating_duration_since(self.started),
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! Errors of the runtime's API.
+
+use std::io;
+use std::net::SocketAddr;
+
+use hearsay_proto::{CommandError, ConfigError};
+
+/// Why a node could not start. Nothing is left running when this is returned.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The protocol configuration is invalid.
+    #[error("invalid protocol configuration: {0}")]
+    Config(#[from] ConfigError),
+    /// A socket could not be bound.
+    #[error(
+        "cannot bind {proto} on {addr}: {source} (is another node using this port? pick another or use port 0)"
+    )]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// `UDP` or `TCP`.
+        proto: &'static str,
+        /// What the operating system said.
+        source: io::Error,
+    },
+}
+
+/// Why a command to a running node failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NodeError {
+    /// The node has shut down (or its task ended); nothing changed.
+    #[error("the node has shut down")]
+    Closed,
+    /// The engine refused the command; see the inner error for whether state changed.
+    #[error(transparent)]
+    Command(#[from] CommandError),
+}
