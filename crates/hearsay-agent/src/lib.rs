@@ -1,1 +1,9 @@
-//! The hearsay agent.
+//! The hearsay agent: a [`hearsay::Node`] run as a daemon, with an optional TOML config file,
+//! a data directory that survives restarts, an HTTP API with Prometheus metrics, and logs.
+//!
+//! The `hearsay` binary's `agent` subcommand is a thin wrapper around [`run`]; the CLI's other
+//! commands talk to a running agent through the HTTP API, whose JSON shapes are in [`api`].
+
+pub mod api;
+pub mod http;
+pub mod metrics;

@@ -1,5 +1,8 @@
 //! The `hearsay` command. Parsing and printing only; the work is in the library crates.
 
+mod agent;
+mod client;
+mod demo;
 mod sim;
 
 use std::process::ExitCode;
@@ -8,9 +11,10 @@ use clap::{Parser, Subcommand};
 
 /// hearsay: cluster membership and failure detection by gossip (SWIM + Lifeguard).
 ///
-/// `hearsay sim` runs many real protocol engines on a simulated network, deterministically
-/// from a seed, and reports how fast views converge, how fast news and failures spread,
-/// how often a live member is wrongly declared dead, and what it costs on the wire.
+/// `hearsay demo` runs a cluster on this machine's loopback and shows it at work.
+/// `hearsay agent` runs a node; `members`, `member`, `join`, `leave`, `monitor` and `info` talk
+/// to a running agent over its HTTP API. `hearsay sim` runs many real protocol engines on a
+/// simulated network, deterministically from a seed, and reports what happened.
 #[derive(Debug, Parser)]
 #[command(name = "hearsay", version, propagate_version = true)]
 struct Cli {
@@ -20,6 +24,12 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Start N nodes on loopback, kill, restart and remove some, and time what happens.
+    Demo(demo::DemoArgs),
+    /// Run a node: join a cluster, serve the HTTP API, persist state in a data directory.
+    Agent(agent::AgentArgs),
+    #[command(flatten)]
+    Client(client::ClientCommand),
     /// Simulate a cluster on a modelled network (or sweep seeds with invariant checks).
     Sim(sim::SimCommand),
 }
@@ -27,6 +37,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Demo(args) => demo::run(args),
+        Command::Agent(args) => agent::run(args),
+        Command::Client(command) => client::run(command),
         Command::Sim(command) => sim::run(command),
     }
 }

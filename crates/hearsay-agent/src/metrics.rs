@@ -1,0 +1,1 @@
+//! `GET /metrics`: the node's counters in the Prometheus text format.
