@@ -23,6 +23,7 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 enum Command {
     /// Start N nodes on loopback, kill, restart and remove some, and time what happens.
     Demo(demo::DemoArgs),
