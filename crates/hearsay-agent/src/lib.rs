@@ -5,5 +5,8 @@
 //! commands talk to a running agent through the HTTP API, whose JSON shapes are in [`api`].
 
 pub mod api;
+mod convert;
+mod error;
 pub mod http;
 pub mod metrics;
+mod sse;

@@ -1,0 +1,198 @@
+//! From the node's snapshots to the API's JSON shapes.
+//!
+//! The node reports monotonic instants; the API speaks wall-clock milliseconds, so every
+//! conversion goes through [`Node::wall_time`]. Kept apart from the handlers so that the
+//! shapes of `GET /v1/members`, `GET /v1/members/{name}` and the event stream cannot drift.
+
+use std::fmt::Write as _;
+use std::time::{Instant, UNIX_EPOCH};
+
+use hearsay::Node;
+
+use crate::api;
+
+/// A member's record.
+pub(crate) fn member(node: &Node, m: &hearsay::MemberView) -> api::Member {
+    let (meta, meta_hex) = match hearsay::meta::decode(&m.meta) {
+        Some(pairs) => (Some(pairs), None),
+        None => (None, Some(hex(&m.meta))),
+    };
+    api::Member {
+        name: m.name.as_str().to_owned(),
+        address: m.addr,
+        state: state(m.state),
+        incarnation: m.incarnation,
+        generation: m.generation,
+        meta,
+        meta_hex,
+        since_unix_ms: unix_ms(node, m.since),
+    }
+}
+
+/// One entry of the member list.
+pub(crate) fn summary(node: &Node, info: &hearsay::MemberInfo) -> api::MemberSummary {
+    api::MemberSummary {
+        member: member(node, &info.member),
+        last_change: info.last_change.as_ref().map(|e| change(node, e)),
+    }
+}
+
+/// A member with its history.
+pub(crate) fn detail(node: &Node, d: &hearsay::MemberDetail) -> api::MemberDetail {
+    api::MemberDetail {
+        member: member(node, &d.member),
+        history: d.history.iter().map(|e| change(node, e)).collect(),
+    }
+}
+
+/// One change, as listed in a history.
+pub(crate) fn change(node: &Node, e: &hearsay::Event) -> api::Change {
+    api::Change {
+        kind: kind(e.kind),
+        at_unix_ms: unix_ms(node, e.at),
+        state: state(e.member.state),
+        incarnation: e.member.incarnation,
+        generation: e.member.generation,
+        cause: cause(&e.cause),
+    }
+}
+
+/// One change, as streamed.
+pub(crate) fn event(node: &Node, e: &hearsay::Event) -> api::Event {
+    api::Event {
+        kind: kind(e.kind),
+        at_unix_ms: unix_ms(node, e.at),
+        member: member(node, &e.member),
+        cause: cause(&e.cause),
+    }
+}
+
+/// The node's own state and counters.
+pub(crate) fn info(node: &Node, i: &hearsay::NodeInfo) -> api::Info {
+    api::Info {
+        local: member(node, &i.local),
+        bound: i.bound,
+        states: api::StateCounts {
+            alive: i.states.alive,
+            suspect: i.states.suspect,
+            dead: i.states.dead,
+            left: i.states.left,
+        },
+        health_score: i.health_score,
+        joined: i.joined,
+        gossip_backlog: i.gossip_backlog,
+        uptime_ms: u64::try_from(i.uptime.as_millis()).unwrap_or(u64::MAX),
+        engine: engine(&i.stats),
+        transport: transport(&i.transport),
+    }
+}
+
+/// The engine's state as the API names it.
+pub(crate) fn state(s: hearsay::State) -> api::State {
+    match s {
+        hearsay::State::Alive => api::State::Alive,
+        hearsay::State::Suspect => api::State::Suspect,
+        hearsay::State::Dead => api::State::Dead,
+        hearsay::State::Left => api::State::Left,
+    }
+}
+
+fn kind(k: hearsay::EventKind) -> api::EventKind {
+    match k {
+        hearsay::EventKind::Up => api::EventKind::Up,
+        hearsay::EventKind::Updated => api::EventKind::Updated,
+        hearsay::EventKind::Suspect => api::EventKind::Suspect,
+        hearsay::EventKind::Recovered => api::EventKind::Recovered,
+        hearsay::EventKind::Down => api::EventKind::Down,
+        hearsay::EventKind::Left => api::EventKind::Left,
+        hearsay::EventKind::Removed => api::EventKind::Removed,
+        hearsay::EventKind::Refuted => api::EventKind::Refuted,
+    }
+}
+
+fn cause(c: &hearsay::Cause) -> api::Cause {
+    let (via, peer) = match c.via {
+        hearsay::Via::Local => (api::Via::Local, None),
+        hearsay::Via::Gossip(from) => (api::Via::Gossip, Some(from)),
+        hearsay::Via::Sync(with) => (api::Via::Sync, Some(with)),
+    };
+    api::Cause {
+        via,
+        peer,
+        accuser: c.accuser.as_ref().map(|n| n.as_str().to_owned()),
+        confirmations: c.confirmations,
+        local_health: c.local_health,
+    }
+}
+
+fn engine(s: &hearsay::Stats) -> api::EngineCounters {
+    api::EngineCounters {
+        datagrams_in: s.datagrams_in,
+        datagram_bytes_in: s.datagram_bytes_in,
+        datagrams_out: s.datagrams_out,
+        datagram_bytes_out: s.datagram_bytes_out,
+        streams_in: s.streams_in,
+        stream_bytes_in: s.stream_bytes_in,
+        streams_out: s.streams_out,
+        stream_bytes_out: s.stream_bytes_out,
+        probes: s.probes,
+        indirect_probes: s.indirect_probes,
+        acks: s.acks,
+        nacks: s.nacks,
+        probe_failures: s.probe_failures,
+        suspicions: s.suspicions,
+        deaths_declared: s.deaths_declared,
+        refutations: s.refutations,
+        syncs: s.syncs,
+        syncs_in_agreement: s.syncs_in_agreement,
+        join_attempts: s.join_attempts,
+        events_dropped: s.events_dropped,
+        dropped: s
+            .dropped
+            .iter()
+            .map(|(reason, n)| ((*reason).to_owned(), *n))
+            .collect(),
+    }
+}
+
+fn transport(t: &hearsay::TransportStats) -> api::TransportCounters {
+    api::TransportCounters {
+        streams_accepted: t.streams_accepted,
+        streams_dialed: t.streams_dialed,
+        stream_limit: t.stream_limit,
+        stream_timeouts: t.stream_timeouts,
+        stream_oversized: t.stream_oversized,
+        stream_truncated: t.stream_truncated,
+        dial_failures: t.dial_failures,
+        send_errors: t.send_errors,
+        fault_dropped: t.fault_dropped,
+        fault_delayed: t.fault_delayed,
+    }
+}
+
+/// Milliseconds since the Unix epoch of a node instant (0 for a clock set before 1970).
+fn unix_ms(node: &Node, at: Instant) -> u64 {
+    node.wall_time(at)
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_is_lower_case_and_two_digits_a_byte() {
+        assert_eq!(hex(&[0x00, 0xff, 0x0a]), "00ff0a");
+        assert_eq!(hex(&[]), "");
+    }
+}
