@@ -161,7 +161,11 @@ fn registry(info: &NodeInfo) -> Registry {
             "Syncs that found the views equal after the first exchange",
             s.syncs_in_agreement,
         ),
-        ("join_attempts", "Join attempts sent to seeds", s.join_attempts),
+        (
+            "join_attempts",
+            "Join attempts sent to seeds",
+            s.join_attempts,
+        ),
         (
             "events_dropped",
             "Events the engine dropped because the runtime did not drain them",
