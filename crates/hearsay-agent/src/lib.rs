@@ -6,4 +6,11 @@
 
 pub mod api;
 pub mod http;
+pub mod logging;
 pub mod metrics;
+pub mod options;
+pub mod persist;
+mod run;
+
+pub use options::{AgentOptions, LogFormat, OptionsError, Preset, Settings};
+pub use run::{AgentError, run};
