@@ -12,8 +12,9 @@ use crate::http::{self, Control};
 use crate::options::AgentOptions;
 use crate::persist::{DataDir, PersistError, Saved};
 
-/// How often the data directory's member list is refreshed.
-const SAVE_INTERVAL: Duration = Duration::from_secs(10);
+/// After a membership change, how long to gather further changes before writing the data
+/// directory, so a burst of changes costs one write.
+const SAVE_DEBOUNCE: Duration = Duration::from_secs(1);
 /// Remembered members used as seeds on restart, at most.
 const MAX_SAVED_SEEDS: usize = 8;
 
@@ -129,7 +130,7 @@ pub async fn run(options: AgentOptions) -> Result<(), AgentError> {
         let _ = node.join(&seeds).await;
     }
     let logger = tokio::spawn(log_events(node.clone()));
-    let saver = tokio::spawn(save_periodically(node.clone(), data_dir.clone()));
+    let saver = tokio::spawn(save_on_change(node.clone(), data_dir.clone()));
 
     let mut signals = Signals::new();
     tokio::select! {
@@ -174,13 +175,19 @@ async fn try_save(node: &Node, dir: Option<&DataDir>) -> Result<(), PersistError
     dir.store(&saved)
 }
 
-/// Refreshes the data directory every [`SAVE_INTERVAL`].
-async fn save_periodically(node: Node, dir: Option<Arc<DataDir>>) {
+/// Rewrites the data directory shortly after each burst of membership changes.
+async fn save_on_change(node: Node, dir: Option<Arc<DataDir>>) {
     let Some(dir) = dir else { return };
-    let mut tick = tokio::time::interval(SAVE_INTERVAL);
-    tick.tick().await;
-    loop {
-        tick.tick().await;
+    let mut events = node.events();
+    while events.next().await.is_some() {
+        let gather = tokio::time::sleep(SAVE_DEBOUNCE);
+        tokio::pin!(gather);
+        loop {
+            tokio::select! {
+                () = &mut gather => break,
+                e = events.next() => if e.is_none() { break },
+            }
+        }
         save(&node, Some(&dir)).await;
     }
 }
