@@ -8,5 +8,12 @@ pub mod api;
 mod convert;
 mod error;
 pub mod http;
+pub mod logging;
 pub mod metrics;
+pub mod options;
+pub mod persist;
+mod run;
 mod sse;
+
+pub use options::{AgentOptions, LogFormat, OptionsError, Preset, Settings};
+pub use run::{AgentError, run};

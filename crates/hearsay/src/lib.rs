@@ -67,6 +67,6 @@ pub use faults::Faults;
 pub use node::{Events, MemberDetail, MemberInfo, Node, NodeInfo, StateCounts};
 
 pub use hearsay_proto::{
-    Cause, CommandError, Config, ConfigError, Event, EventKind, MemberView, Meta, Name, State,
-    Stats, Via, wire::MemberState,
+    Cause, CommandError, Config, ConfigError, Event, EventKind, MemberView, Meta, Name, NameError,
+    State, Stats, Via, wire::MemberState,
 };
