@@ -11,6 +11,7 @@
 //! stops or the server shuts down.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -38,13 +39,10 @@ pub(crate) async fn events(
         reported_missed: 0,
         queued: None,
     };
-    let hello = Event::default().comment(format!(
-        "hearsay events from {}; one message per membership change",
-        shared.node.name()
-    ));
+    let hello = Event::default().comment(format!("hearsay events from {}", shared.node.name()));
     let live = stream::unfold(feed, |mut feed| async move {
         let next = feed.next().await?;
-        Some((Ok(next), feed))
+        Some((Ok(next.into_sse()), feed))
     });
     let stream = stream::iter([Ok(hello)]).chain(live);
     Sse::new(stream).keep_alive(
@@ -80,20 +78,62 @@ impl Stopping {
     }
 }
 
+/// Where a feed's events come from: the node's [`Events`], or a script in tests.
+trait Source: Send + 'static {
+    /// The next event; `None` once there will be no more.
+    fn next(&mut self) -> impl Future<Output = Option<hearsay::Event>> + Send;
+    /// Events skipped so far because the subscriber fell behind.
+    fn missed(&self) -> u64;
+}
+
+impl Source for Events {
+    fn next(&mut self) -> impl Future<Output = Option<hearsay::Event>> + Send {
+        Events::next(self)
+    }
+
+    fn missed(&self) -> u64 {
+        Events::missed(self)
+    }
+}
+
+/// What a subscriber is sent, before it is framed as a server-sent event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Message {
+    /// A membership event (boxed: it is large next to a notice).
+    Event(Box<api::Event>),
+    /// Events were skipped since the previous notice.
+    Missed(api::Missed),
+}
+
+impl Message {
+    /// Named by the event kind (or `missed`), with the JSON as data.
+    fn into_sse(self) -> Event {
+        let (name, data) = match &self {
+            Message::Event(e) => (e.kind.as_str(), serde_json::to_string(e)),
+            Message::Missed(m) => ("missed", serde_json::to_string(m)),
+        };
+        match data {
+            Ok(text) => Event::default().event(name).data(text),
+            // Our own plain structs always serialize; say so rather than drop silently.
+            Err(e) => Event::default().comment(format!("{name} event not serializable: {e}")),
+        }
+    }
+}
+
 /// One subscriber's position in the node's event stream.
-struct Feed {
+struct Feed<S = Events> {
     node: Node,
-    events: Events,
+    events: S,
     stopping: Stopping,
     /// `events.missed()` as last reported to the subscriber.
     reported_missed: u64,
     /// An event held back while the `missed` notice that precedes it goes out.
-    queued: Option<Event>,
+    queued: Option<Message>,
 }
 
-impl Feed {
+impl<S: Source> Feed<S> {
     /// The next message for the subscriber; `None` ends the stream.
-    async fn next(&mut self) -> Option<Event> {
+    async fn next(&mut self) -> Option<Message> {
         if let Some(queued) = self.queued.take() {
             return Some(queued);
         }
@@ -101,7 +141,7 @@ impl Feed {
             e = self.events.next() => e?,
             () = self.stopping.wait() => return None,
         };
-        let message = message(&convert::event(&self.node, &event));
+        let message = Message::Event(Box::new(convert::event(&self.node, &event)));
         let missed = self.events.missed();
         if missed > self.reported_missed {
             let notice = api::Missed {
@@ -109,21 +149,79 @@ impl Feed {
             };
             self.reported_missed = missed;
             self.queued = Some(message);
-            return Some(json(Event::default().event("missed"), &notice));
+            return Some(Message::Missed(notice));
         }
         Some(message)
     }
 }
 
-/// The SSE message for one membership event.
-fn message(event: &api::Event) -> Event {
-    json(Event::default().event(event.kind.as_str()), event)
-}
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
 
-fn json(event: Event, data: &impl serde::Serialize) -> Event {
-    match serde_json::to_string(data) {
-        Ok(text) => event.data(text),
-        // Our own plain structs always serialize; say so rather than drop silently.
-        Err(e) => Event::default().comment(format!("event not serializable: {e}")),
+    use hearsay::{Cause, EventKind, Name, NodeConfig, Via};
+
+    use super::*;
+
+    /// Events handed out in order, each with the `missed` total reached when it is handed out.
+    struct Script {
+        events: VecDeque<(hearsay::Event, u64)>,
+        missed: u64,
+    }
+
+    impl Source for Script {
+        fn next(&mut self) -> impl Future<Output = Option<hearsay::Event>> + Send {
+            let next = self.events.pop_front().map(|(event, missed)| {
+                self.missed = missed;
+                event
+            });
+            std::future::ready(next)
+        }
+
+        fn missed(&self) -> u64 {
+            self.missed
+        }
+    }
+
+    #[tokio::test]
+    async fn a_lagging_subscriber_is_told_how_many_it_missed_before_the_next_event() {
+        let mut config = NodeConfig::new(Name::new("a").unwrap());
+        config.bind = "127.0.0.1:0".parse().unwrap();
+        let node = Node::start(config).await.unwrap();
+        let local = node.info().await.unwrap().local;
+        let up = |name: &str| hearsay::Event {
+            at: local.since,
+            kind: EventKind::Up,
+            member: hearsay::MemberView {
+                name: Name::new(name).unwrap(),
+                ..local.clone()
+            },
+            cause: Cause {
+                via: Via::Local,
+                accuser: None,
+                confirmations: 0,
+                local_health: 0,
+            },
+        };
+        let script = Script {
+            events: [(up("b"), 0), (up("c"), 5), (up("d"), 5), (up("e"), 7)].into(),
+            missed: 0,
+        };
+        let mut feed = Feed {
+            node: node.clone(),
+            events: script,
+            stopping: Stopping::never(),
+            reported_missed: 0,
+            queued: None,
+        };
+        let mut seen = Vec::new();
+        while let Some(message) = feed.next().await {
+            seen.push(match message {
+                Message::Event(e) => e.member.name,
+                Message::Missed(m) => format!("missed {}", m.missed),
+            });
+        }
+        assert_eq!(seen, ["b", "missed 5", "c", "d", "missed 2", "e"]);
+        node.shutdown().await;
     }
 }
