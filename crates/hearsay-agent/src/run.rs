@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hearsay::{EventKind, Node, NodeConfig};
+use hearsay::{EventKind, Events, Node, NodeConfig};
 use tokio::sync::oneshot;
 
 use crate::http::{self, Control};
@@ -125,12 +125,17 @@ pub async fn run(options: AgentOptions) -> Result<(), AgentError> {
         http_addr,
         node.generation()
     );
+    // Subscribed before joining, so that no change goes unlogged or unsaved.
+    let logger = tokio::spawn(log_events(node.events()));
+    let saver = tokio::spawn(save_on_change(
+        node.clone(),
+        node.events(),
+        data_dir.clone(),
+    ));
     if !seeds.is_empty() {
         tracing::info!(?seeds, "joining");
         let _ = node.join(&seeds).await;
     }
-    let logger = tokio::spawn(log_events(node.clone()));
-    let saver = tokio::spawn(save_on_change(node.clone(), data_dir.clone()));
 
     let mut signals = Signals::new();
     tokio::select! {
@@ -176,9 +181,8 @@ async fn try_save(node: &Node, dir: Option<&DataDir>) -> Result<(), PersistError
 }
 
 /// Rewrites the data directory shortly after each burst of membership changes.
-async fn save_on_change(node: Node, dir: Option<Arc<DataDir>>) {
+async fn save_on_change(node: Node, mut events: Events, dir: Option<Arc<DataDir>>) {
     let Some(dir) = dir else { return };
-    let mut events = node.events();
     while events.next().await.is_some() {
         let gather = tokio::time::sleep(SAVE_DEBOUNCE);
         tokio::pin!(gather);
@@ -193,8 +197,7 @@ async fn save_on_change(node: Node, dir: Option<Arc<DataDir>>) {
 }
 
 /// Logs every membership change with its cause.
-async fn log_events(node: Node) {
-    let mut events = node.events();
+async fn log_events(mut events: Events) {
     while let Some(e) = events.next().await {
         let m = &e.member;
         let accuser = e.cause.accuser.as_ref().map(|a| a.as_str().to_owned());
