@@ -400,8 +400,14 @@ pub struct TransportCounters {
     pub streams_accepted: u64,
     /// Outbound TCP connections opened.
     pub streams_dialed: u64,
-    /// Streams refused because the stream limits were in use.
+    /// Inbound streams refused because `max_inbound_streams` were in use.
     pub stream_limit: u64,
+    /// Outbound stream messages not sent because `max_outbound_streams` were in flight.
+    #[serde(default)]
+    pub outbound_limit: u64,
+    /// Streams whose header was not an address.
+    #[serde(default)]
+    pub stream_malformed: u64,
     /// Streams that did not deliver a whole frame in time.
     pub stream_timeouts: u64,
     /// Streams whose frame announced more than the size limit.

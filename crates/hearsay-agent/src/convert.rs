@@ -160,6 +160,8 @@ fn transport(t: &hearsay::TransportStats) -> api::TransportCounters {
         streams_accepted: t.streams_accepted,
         streams_dialed: t.streams_dialed,
         stream_limit: t.stream_limit,
+        outbound_limit: t.outbound_limit,
+        stream_malformed: t.stream_malformed,
         stream_timeouts: t.stream_timeouts,
         stream_oversized: t.stream_oversized,
         stream_truncated: t.stream_truncated,

@@ -26,7 +26,7 @@
 //! | `hearsay_datagrams_total`, `hearsay_datagram_bytes_total` | counter | `direction` (`in`, `out`) | UDP traffic |
 //! | `hearsay_streams_total`, `hearsay_stream_bytes_total` | counter | `direction` | TCP stream frames |
 //! | `hearsay_streams_accepted_total`, `hearsay_streams_dialed_total` | counter | | TCP connections |
-//! | `hearsay_stream_limit_total`, `hearsay_stream_timeouts_total`, `hearsay_stream_oversized_total`, `hearsay_stream_truncated_total` | counter | | streams refused or cut short |
+//! | `hearsay_stream_limit_total`, `hearsay_outbound_limit_total`, `hearsay_stream_timeouts_total`, `hearsay_stream_oversized_total`, `hearsay_stream_truncated_total`, `hearsay_stream_malformed_total` | counter | | streams refused or cut short |
 //! | `hearsay_stream_dial_failures_total` | counter | | outbound connections that failed |
 //! | `hearsay_send_errors_total` | counter | | datagrams the OS refused to send |
 //! | `hearsay_fault_datagrams_total` | counter | `fate` (`dropped`, `delayed`) | fault injection at work |
@@ -183,8 +183,18 @@ fn registry(info: &NodeInfo) -> Registry {
         ),
         (
             "stream_limit",
-            "Streams refused because the inbound or outbound stream limit was in use",
+            "Inbound streams refused because the inbound stream limit was in use",
             t.stream_limit,
+        ),
+        (
+            "outbound_limit",
+            "Outbound stream messages not sent because the outbound stream limit was in use",
+            t.outbound_limit,
+        ),
+        (
+            "stream_malformed",
+            "Streams whose header was not the sender's address",
+            t.stream_malformed,
         ),
         (
             "stream_timeouts",

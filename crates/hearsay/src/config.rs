@@ -36,7 +36,7 @@ pub struct NodeConfig {
     /// memory a flood of streams can take. Defaults to 64.
     pub max_inbound_streams: usize,
     /// Most outbound TCP streams in flight at once; further stream messages are dropped and
-    /// counted (`stream_limit`), and the protocol retries later. Defaults to 64.
+    /// counted (`outbound_limit`), and the protocol retries later. Defaults to 64.
     pub max_outbound_streams: usize,
     /// Time allowed to connect to a peer's TCP listener. Defaults to 2 s.
     pub connect_timeout: Duration,

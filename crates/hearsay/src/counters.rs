@@ -14,8 +14,11 @@ pub struct TransportStats {
     pub streams_accepted: u64,
     /// Outbound TCP connections opened.
     pub streams_dialed: u64,
-    /// Streams refused because `max_inbound_streams` / `max_outbound_streams` were in use.
+    /// Inbound streams refused because `max_inbound_streams` were in use.
     pub stream_limit: u64,
+    /// Outbound stream messages not sent because `max_outbound_streams` were in flight (the
+    /// protocol retries later).
+    pub outbound_limit: u64,
     /// Streams that did not deliver a whole frame within the stream timeout (slow or
     /// half-open peers).
     pub stream_timeouts: u64,
@@ -23,6 +26,8 @@ pub struct TransportStats {
     pub stream_oversized: u64,
     /// Streams closed in the middle of a frame, or with no frame at all.
     pub stream_truncated: u64,
+    /// Streams whose header (the sender's address) was not an address.
+    pub stream_malformed: u64,
     /// Outbound connections that could not be opened or written.
     pub dial_failures: u64,
     /// Datagrams the operating system refused to send.
@@ -35,12 +40,13 @@ pub struct TransportStats {
 
 impl TransportStats {
     /// Input dropped by the runtime before it reached the engine, by reason, for metrics.
-    pub fn dropped(&self) -> [(&'static str, u64); 4] {
+    pub fn dropped(&self) -> [(&'static str, u64); 5] {
         [
             ("stream_limit", self.stream_limit),
             ("stream_timeout", self.stream_timeouts),
             ("stream_oversized", self.stream_oversized),
             ("stream_truncated", self.stream_truncated),
+            ("stream_malformed", self.stream_malformed),
         ]
     }
 }
@@ -51,6 +57,8 @@ pub(crate) struct Counters {
     pub streams_accepted: AtomicU64,
     pub streams_dialed: AtomicU64,
     pub stream_limit: AtomicU64,
+    pub outbound_limit: AtomicU64,
+    pub stream_malformed: AtomicU64,
     pub stream_timeouts: AtomicU64,
     pub stream_oversized: AtomicU64,
     pub stream_truncated: AtomicU64,
@@ -72,6 +80,8 @@ impl Counters {
             streams_accepted: r(&self.streams_accepted),
             streams_dialed: r(&self.streams_dialed),
             stream_limit: r(&self.stream_limit),
+            outbound_limit: r(&self.outbound_limit),
+            stream_malformed: r(&self.stream_malformed),
             stream_timeouts: r(&self.stream_timeouts),
             stream_oversized: r(&self.stream_oversized),
             stream_truncated: r(&self.stream_truncated),

@@ -52,6 +52,8 @@ pub(crate) struct Driver {
     pub leave_timeout: Duration,
     pub faults: FaultInjector,
     pub bound: SocketAddr,
+    /// Sent at the start of every stream this node opens, so the receiver knows who it is.
+    pub advertise: SocketAddr,
     pub started: Instant,
     /// Dropped when the task ends, which ends every event stream.
     pub alive: tokio::sync::watch::Sender<()>,
@@ -216,10 +218,11 @@ impl Driver {
                         continue;
                     }
                     let Ok(permit) = outbound_slots.clone().try_acquire_owned() else {
-                        bump(&self.counters.stream_limit);
+                        bump(&self.counters.outbound_limit);
                         continue;
                     };
                     tokio::spawn(stream::dial(
+                        self.advertise,
                         t.to,
                         t.bytes,
                         permit,

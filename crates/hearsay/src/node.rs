@@ -156,6 +156,7 @@ impl Node {
             leave_timeout: config.leave_timeout,
             faults: FaultInjector::new(config.faults.clone()),
             bound,
+            advertise,
             started,
             alive,
         };
@@ -173,6 +174,11 @@ impl Node {
                 epoch: (started, clock::wall_now()),
             }),
         })
+    }
+
+    /// Whether the node's task is still running (false after [`Node::shutdown`]).
+    pub fn is_running(&self) -> bool {
+        !self.inner.commands.is_closed()
     }
 
     /// The node's name.

@@ -1,9 +1,15 @@
 //! Stream messages over TCP: framing, limits and the connection tasks.
 //!
-//! A connection carries one exchange: the dialer writes one frame (a 4-byte big-endian length,
-//! then the engine's stream message) and the listener answers with at most one frame, then
-//! both close. A multi-step exchange (anti-entropy) uses one connection per step; the engine
-//! keeps the conversation's state, not the socket.
+//! A connection carries one exchange: the dialer writes two frames (each a 4-byte big-endian
+//! length and the bytes): a header with its own advertised address as text, then the engine's
+//! stream message; the listener answers with at most one frame, then both close. A multi-step
+//! exchange (anti-entropy) uses one connection per step; the engine keeps the conversation's
+//! state, not the socket.
+//!
+//! The header is why the engine sees a stream as coming from the member's address rather
+//! than from an ephemeral port, so events name the peer a person can look up. It is a claim,
+//! not a proof: it only labels the exchange (the answer goes back on the same connection
+//! whatever it says), and authenticating it is the job of the keyring (a later issue).
 //!
 //! A peer cannot stall the node or grow its memory without bound: every read has the stream
 //! timeout, a frame's announced length is checked against `max_stream_bytes` before anything
@@ -21,6 +27,9 @@ use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot};
 use tokio::time::timeout;
 
 use crate::counters::{Counters, bump};
+
+/// Longest header accepted: an address as text (`[v6%scope]:port` fits).
+const MAX_HEADER_BYTES: usize = 128;
 
 /// Limits that apply to every stream.
 #[derive(Debug, Clone, Copy)]
@@ -55,6 +64,8 @@ pub(crate) enum FrameError {
     Oversized,
     /// The peer closed mid-frame.
     Truncated,
+    /// The header is not an address.
+    Malformed,
     /// The socket failed.
     Io,
 }
@@ -104,21 +115,32 @@ pub(crate) async fn serve(
     limits: StreamLimits,
     counters: Arc<Counters>,
 ) {
-    let bytes = match timeout(limits.timeout, read_frame(&mut socket, limits.max_bytes)).await {
-        Ok(Ok(Some(bytes))) => bytes,
-        Ok(Ok(None)) | Ok(Err(FrameError::Truncated)) => {
+    let request = async {
+        let header = read_frame(&mut socket, MAX_HEADER_BYTES).await?;
+        let from = header
+            .as_deref()
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| h.parse::<SocketAddr>().ok());
+        let from = match (header.is_some(), from) {
+            (false, _) => return Ok(None),
+            (true, None) => return Err(FrameError::Malformed),
+            (true, Some(from)) => from,
+        };
+        let bytes = read_frame(&mut socket, limits.max_bytes).await?;
+        Ok(bytes.map(|b| (from, b)))
+    };
+    let (from, bytes) = match timeout(limits.timeout, request).await {
+        Ok(Ok(Some(request))) => request,
+        Ok(Ok(None) | Err(FrameError::Truncated | FrameError::Io)) => {
+            tracing::debug!(%peer, "stream closed before a whole request");
             return bump(&counters.stream_truncated);
         }
         Ok(Err(FrameError::Oversized)) => return bump(&counters.stream_oversized),
-        Ok(Err(FrameError::Io)) => return bump(&counters.stream_truncated),
+        Ok(Err(FrameError::Malformed)) => return bump(&counters.stream_malformed),
         Err(_) => return bump(&counters.stream_timeouts),
     };
     let (reply, answer) = oneshot::channel();
-    let msg = Inbound {
-        from: peer,
-        bytes,
-        reply,
-    };
+    let msg = Inbound { from, bytes, reply };
     if inbound.send(msg).await.is_err() {
         return; // the node is shutting down
     }
@@ -127,8 +149,10 @@ pub(crate) async fn serve(
     }
 }
 
-/// Opens a connection to `to`, writes one frame and hands the answer (if any) back.
+/// Opens a connection to `to`, writes the header and one frame, and hands the answer (if
+/// any) back.
 pub(crate) async fn dial(
+    me: SocketAddr,
     to: SocketAddr,
     bytes: Vec<u8>,
     _permit: OwnedSemaphorePermit,
@@ -148,7 +172,12 @@ pub(crate) async fn dial(
         }
     };
     bump(&counters.streams_dialed);
-    match timeout(limits.timeout, write_frame(&mut socket, &bytes)).await {
+    let header = me.to_string();
+    let write = async {
+        write_frame(&mut socket, header.as_bytes()).await?;
+        write_frame(&mut socket, &bytes).await
+    };
+    match timeout(limits.timeout, write).await {
         Ok(Ok(())) => {}
         _ => return bump(&counters.dial_failures),
     }

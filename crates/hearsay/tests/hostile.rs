@@ -64,14 +64,28 @@ async fn bad_streams_are_counted_and_the_node_keeps_answering() {
     truncated.write_all(&100u32.to_be_bytes()).await.unwrap();
     truncated.write_all(b"abc").await.unwrap();
     drop(truncated);
-    // A whole frame of garbage: reaches the engine, which refuses to decode it.
+    // A header that is not an address.
+    let mut bad_header = TcpStream::connect(addr).await.unwrap();
+    bad_header.write_all(&4u32.to_be_bytes()).await.unwrap();
+    bad_header.write_all(b"junk").await.unwrap();
+    // A good header, then a whole frame of garbage: reaches the engine, which refuses to
+    // decode it.
     let mut garbage = TcpStream::connect(addr).await.unwrap();
+    let header = b"127.0.0.1:9";
+    garbage
+        .write_all(&(header.len() as u32).to_be_bytes())
+        .await
+        .unwrap();
+    garbage.write_all(header).await.unwrap();
     garbage.write_all(&8u32.to_be_bytes()).await.unwrap();
     garbage.write_all(b"\x01\xeejunk!!").await.unwrap();
 
     wait_until(Duration::from_secs(5), || async {
         let t = node.info().await.unwrap().transport;
-        t.stream_timeouts >= 1 && t.stream_oversized >= 1 && t.stream_truncated >= 1
+        t.stream_timeouts >= 1
+            && t.stream_oversized >= 1
+            && t.stream_truncated >= 1
+            && t.stream_malformed >= 1
     })
     .await
     .expect("the bad streams were not all counted");
@@ -82,7 +96,7 @@ async fn bad_streams_are_counted_and_the_node_keeps_answering() {
     );
     assert_eq!(info.stats.dropped_total(), 1, "{:?}", info.stats.dropped);
     assert_eq!(node.members().await.unwrap().len(), 1);
-    drop((half_open, oversized, garbage));
+    drop((half_open, oversized, bad_header, garbage));
     still_answers(&node).await;
 }
 

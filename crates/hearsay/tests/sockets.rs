@@ -187,3 +187,21 @@ async fn others_reach_a_node_at_its_advertised_address() {
     .await
     .expect("adv-a does not know adv-b at its advertised address");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn news_from_a_stream_names_the_senders_member_address() {
+    let a = common::start("cause-a", 1, Faults::none()).await;
+    let b = common::start("cause-b", 2, Faults::none()).await;
+    let mut events = a.events();
+    b.join(&[a.advertise_addr()]).await.unwrap();
+    let up = next_event(
+        &mut events,
+        EventKind::Up,
+        "cause-b",
+        Duration::from_secs(5),
+    )
+    .await
+    .expect("cause-b did not come up at cause-a");
+    // The join arrived over TCP from an ephemeral port; the cause names b's gossip address.
+    assert_eq!(up.cause.via, hearsay::Via::Sync(b.advertise_addr()));
+}

@@ -35,6 +35,7 @@ fn text(i: &Info) -> String {
             ("stream_timeout", t.stream_timeouts),
             ("stream_oversized", t.stream_oversized),
             ("stream_truncated", t.stream_truncated),
+            ("stream_malformed", t.stream_malformed),
         ])
         .filter(|(_, n)| *n > 0)
         .map(|(reason, n)| format!("{reason} {n}"))
