@@ -32,9 +32,10 @@
 //! | `hearsay_fault_datagrams_total` | counter | `fate` (`dropped`, `delayed`) | fault injection at work |
 //! | `hearsay_dropped_input_total` | counter | `reason` | input thrown away, engine and runtime together |
 //!
-//! The four `hearsay_stream_*` refusal counters also appear as reasons of
-//! `hearsay_dropped_input_total` (`stream_limit`, `stream_timeout`, ...), so that one family
-//! sums all input the node threw away.
+//! The inbound stream refusals (`stream_limit`, `stream_timeout`, `stream_oversized`,
+//! `stream_truncated`, `stream_malformed`) also appear as reasons of
+//! `hearsay_dropped_input_total`, so that one family sums all input the node threw away.
+//! `outbound_limit` is not input and stays apart.
 
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
