@@ -75,7 +75,7 @@ pub async fn run(
         .map(|i| cluster.settings().name(i))
         .collect();
 
-    screen.start_bar(observers as u64, &format!("nodes see {name} dead"));
+    screen.start_bar(observers as u64);
     let shown: &Screen = screen;
     let mut first_suspect: Option<(Instant, usize)> = None;
     let mut announced_dead = false;
@@ -108,6 +108,11 @@ pub async fn run(
                     ours.then_some((changed_at(entry), v.index))
                 })
                 .collect();
+            let suspect = views
+                .iter()
+                .filter_map(|v| v.entry(&name))
+                .filter(|e| e.member.state == State::Suspect && e.member.generation == generation)
+                .count();
             let first = dead.iter().min().copied();
             if let (false, Some((at, by))) = (announced_dead, first) {
                 announced_dead = true;
@@ -123,7 +128,11 @@ pub async fn run(
                 }
                 _ => Check::Pending {
                     pos: dead.len() as u64,
-                    status: format!("{} of {} nodes see {name} dead", dead.len(), views.len()),
+                    status: format!(
+                        "{} of {} nodes see {name} dead, {suspect} suspect it",
+                        dead.len(),
+                        views.len()
+                    ),
                 },
             }
         },

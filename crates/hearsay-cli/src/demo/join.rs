@@ -47,7 +47,7 @@ pub async fn run(
             })?;
     }
 
-    screen.start_bar((n * n) as u64, "members known");
+    screen.start_bar((n * n) as u64);
     let converged_at = watch::until(cluster, screen, "join", started, WITHIN, |views| {
         let mut known = 0;
         let mut full = 0;
@@ -70,7 +70,10 @@ pub async fn run(
         }
         Check::Pending {
             pos: known as u64,
-            status: format!("{full} of {n} nodes see all {n} alive"),
+            status: format!(
+                "{known} of {} members known, {full} of {n} views complete",
+                n * n
+            ),
         }
     })
     .await?;

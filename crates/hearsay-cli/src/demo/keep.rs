@@ -44,10 +44,11 @@ pub async fn serve_until_interrupted(
         other => format!(" --http-addr {other}"),
     };
     println!(
-        "\n{} nodes keep running; {seed_name}'s HTTP API is on http://{addr}. In another \
-         terminal:\n  hearsay members{flag}    the cluster as {seed_name} sees it\n  \
-         hearsay monitor{flag}    membership changes as they happen\nPress Ctrl-C to have \
-         every node leave and exit.",
+        "\n{} nodes keep running; {seed_name}'s HTTP API listens on http://{addr}\n\
+         In another terminal:\n  \
+         hearsay members{flag}    the cluster as {seed_name} sees it\n  \
+         hearsay monitor{flag}    membership changes as they happen\n\
+         Press Ctrl-C to have every node leave and exit.",
         nodes.len()
     );
 

@@ -47,7 +47,7 @@ pub async fn run(
     });
 
     let others = cluster.running().count();
-    screen.start_bar(others as u64, &format!("nodes see {name} left"));
+    screen.start_bar(others as u64);
     let last_change = watch::until(cluster, screen, "leave", leaving, WITHIN, |views| {
         let left: Vec<Instant> = views
             .iter()

@@ -50,7 +50,7 @@ pub async fn run(
         victim.addr, victim.generation
     ));
 
-    screen.start_bar(n as u64, &format!("nodes see the new {name}"));
+    screen.start_bar(n as u64);
     let last_change = watch::until(cluster, screen, "restart", restarted, WITHIN, |views| {
         let mut ready = 0;
         let mut stale = 0;
@@ -85,7 +85,7 @@ pub async fn run(
         Check::Pending {
             pos: ready as u64,
             status: format!(
-                "{ready} of {} nodes see the new {name}; {stale} still hold the old generation",
+                "{ready} of {} nodes see the new {name}, {stale} still hold the old one",
                 views.len()
             ),
         }

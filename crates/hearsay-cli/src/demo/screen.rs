@@ -6,11 +6,14 @@
 //! lines, leaving the summary). A line printed while a bar is shown goes above the bar.
 
 use std::io::IsTerminal;
+use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Redraws per second; the bars move with the demo's polling, which is faster.
 const BAR_HZ: u8 = 15;
+/// The spinner turns this often, so that a bar waiting on a timeout still looks alive.
+const TICK: Duration = Duration::from_millis(120);
 
 /// The demo's live output.
 pub struct Screen {
@@ -46,8 +49,8 @@ impl Screen {
         self.say(&format!("[{step}/4] {title}"));
     }
 
-    /// Shows a bar counting `unit` up to `len`, replacing any bar shown before.
-    pub fn start_bar(&mut self, len: u64, unit: &str) {
+    /// Shows a bar counting up to `len`, replacing any bar shown before.
+    pub fn start_bar(&mut self, len: u64) {
         self.clear();
         if !self.bars {
             return;
@@ -56,16 +59,16 @@ impl Screen {
             ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stdout_with_hz(BAR_HZ));
         bar.set_style(
             ProgressStyle::with_template(
-                "      [{bar:30.cyan/blue}] {pos}/{len} {prefix}  {msg:.dim}",
+                "    {spinner:.green} {elapsed:>3.dim} [{bar:20.cyan/blue}] {wide_msg}",
             )
             .expect("the template is valid")
             .progress_chars("=> "),
         );
-        bar.set_prefix(unit.to_string());
+        bar.enable_steady_tick(TICK);
         self.bar = Some(bar);
     }
 
-    /// Moves the bar to `pos` with a short status.
+    /// Moves the bar to `pos`, with the status in words beside it.
     pub fn progress(&self, pos: u64, message: &str) {
         if let Some(bar) = &self.bar {
             bar.set_position(pos);
