@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use hearsay::{EventKind, State};
 
 use super::clock;
-use super::cluster::{Cluster, changed_at};
+use super::cluster::{Cluster, View, changed_at};
 use super::error::DemoError;
 use super::feed::Feed;
 use super::preset::secs;
@@ -99,20 +99,7 @@ pub async fn run(
                     first_suspect = Some((e.at, by));
                 }
             }
-            let dead: Vec<(Instant, usize)> = views
-                .iter()
-                .filter_map(|v| {
-                    let entry = v.entry(&name)?;
-                    let m = &entry.member;
-                    let ours = m.state == State::Dead && m.generation == generation;
-                    ours.then_some((changed_at(entry), v.index))
-                })
-                .collect();
-            let suspect = views
-                .iter()
-                .filter_map(|v| v.entry(&name))
-                .filter(|e| e.member.state == State::Suspect && e.member.generation == generation)
-                .count();
+            let Tally { dead, suspect } = Tally::of(views, &name, generation);
             let first = dead.iter().min().copied();
             if let (false, Some((at, by))) = (announced_dead, first) {
                 announced_dead = true;
@@ -166,4 +153,36 @@ pub async fn run(
         all_dead,
         observers,
     })
+}
+
+/// Where the killed node stands in the views of one poll.
+struct Tally {
+    /// The views that hold it dead: when each recorded the verdict, and whose view it is.
+    dead: Vec<(Instant, usize)>,
+    /// How many views hold it suspect.
+    suspect: usize,
+}
+
+impl Tally {
+    /// Counts the views' entries for `name` at `generation` (its life before the kill).
+    fn of(views: &[View], name: &str, generation: u64) -> Tally {
+        let mut tally = Tally {
+            dead: Vec::new(),
+            suspect: 0,
+        };
+        for view in views {
+            let Some(entry) = view.entry(name) else {
+                continue;
+            };
+            if entry.member.generation != generation {
+                continue;
+            }
+            match entry.member.state {
+                State::Dead => tally.dead.push((changed_at(entry), view.index)),
+                State::Suspect => tally.suspect += 1,
+                _ => {}
+            }
+        }
+        tally
+    }
 }
