@@ -12,9 +12,12 @@
 //!
 //! Times come from the nodes' own records of when each view changed (`MemberView::since` and
 //! the member history), not from when the demo happened to look, so they do not depend on the
-//! polling interval. The modules: [`preset`] (flags to node settings), [`cluster`] (the nodes),
-//! [`screen`] (bars and lines), one file per phase, [`summary`] (the closing tables) and
-//! [`keep`] (`--keep-running`).
+//! polling interval.
+//!
+//! The modules: `preset` (flags to node settings), `cluster` (the nodes), `watch` and `feed`
+//! (polling every view, gathering events), `screen` (bars and lines), one file per phase
+//! (`join`, `detect`, `rejoin`, `leave`), `repair` (telling gossip from anti-entropy),
+//! `summary` (the closing tables), `keep` (`--keep-running`) and `clock`.
 
 mod clock;
 mod cluster;
@@ -26,6 +29,7 @@ mod keep;
 mod leave;
 mod preset;
 mod rejoin;
+mod repair;
 mod screen;
 mod summary;
 mod watch;

@@ -11,11 +11,9 @@ use super::cluster::{Cluster, changed_at};
 use super::detect::Victim;
 use super::error::DemoError;
 use super::preset::secs;
+use super::repair::{repaired, repaired_by_sync, waiting_for_sync};
 use super::screen::Screen;
 use super::watch::{self, Check};
-
-/// How long the rejoin may take: a join plus the spread of one piece of news.
-const WITHIN: Duration = Duration::from_secs(20);
 
 /// What the restart phase measured.
 #[derive(Debug, Clone)]
@@ -26,6 +24,8 @@ pub struct Rejoined {
     pub addr: std::net::SocketAddr,
     /// Its new generation.
     pub generation: u64,
+    /// Views that learned of the new node from anti-entropy because gossip missed them.
+    pub by_sync: usize,
 }
 
 /// Runs the restart phase for the node killed in phase 2.
@@ -35,6 +35,7 @@ pub async fn run(
     victim: &Victim,
 ) -> Result<Rejoined, DemoError> {
     let n = cluster.settings().nodes;
+    let within = cluster.settings().repair_window();
     let name = victim.name.as_str();
     screen.heading(
         3,
@@ -51,9 +52,10 @@ pub async fn run(
     ));
 
     screen.start_bar(n as u64);
-    let last_change = watch::until(cluster, screen, "restart", restarted, WITHIN, |views| {
+    let found = watch::until(cluster, screen, "restart", restarted, within, |views| {
         let mut ready = 0;
         let mut stale = 0;
+        let mut by_sync = 0;
         let mut last = restarted;
         for view in views {
             if view.index == victim.index {
@@ -74,33 +76,38 @@ pub async fn run(
             let m = &entry.member;
             if m.generation == generation && m.addr == addr && m.state == State::Alive {
                 ready += 1;
+                by_sync += usize::from(repaired_by_sync(entry, restarted));
                 last = last.max(changed_at(entry));
             } else if m.generation == victim.generation {
                 stale += 1;
             }
         }
         if ready == views.len() {
-            return Check::Done(last);
+            return Check::Done((last, by_sync));
         }
         Check::Pending {
             pos: ready as u64,
             status: format!(
-                "{ready} of {} nodes see the new {name}, {stale} still hold the old one",
-                views.len()
+                "{ready} of {} nodes see the new {name}, {stale} still hold the old one{}",
+                views.len(),
+                waiting_for_sync(views.len() - ready, restarted)
             ),
         }
     })
     .await?;
     screen.clear();
+    let (last_change, by_sync) = found;
     let everywhere = last_change.saturating_duration_since(restarted);
     screen.say(&format!(
         "      {:>8}  all {n} nodes see {name} alive at its new address; no view holds the old \
-         entry",
-        secs(everywhere)
+         entry{}",
+        secs(everywhere),
+        repaired(by_sync)
     ));
     Ok(Rejoined {
         everywhere,
         addr,
         generation,
+        by_sync,
     })
 }

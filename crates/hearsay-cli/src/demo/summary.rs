@@ -11,6 +11,7 @@ use super::join::Joined;
 use super::leave::Left;
 use super::preset::{Settings, secs};
 use super::rejoin::Rejoined;
+use super::repair::repaired;
 
 /// Up to this many nodes, the traffic table has a line per node; above, only the totals, so
 /// that the times stay on screen.
@@ -155,17 +156,23 @@ impl Summary {
             "rejoin everywhere",
             secs(self.rejoin.everywhere),
             format!(
-                "{} at {}, generation {}; old entry gone from every view",
-                d.victim.name, self.rejoin.addr, self.rejoin.generation
+                "{} at {}, generation {}; old entry gone from every view{}",
+                d.victim.name,
+                self.rejoin.addr,
+                self.rejoin.generation,
+                repaired(self.rejoin.by_sync)
             ),
         );
         row(
             "leave spread everywhere",
             secs(self.leave.everywhere),
             format!(
-                "{} seen as left by all others (its leave() took {})",
+                "{} seen as left by {} of {} others (its leave() took {}){}",
                 self.leave.name,
-                secs(self.leave.announce)
+                self.leave.seen_left,
+                self.leave.others,
+                secs(self.leave.announce),
+                repaired(self.leave.by_sync)
             ),
         );
         row("total wall time", secs(self.wall), String::new());
