@@ -1,10 +1,11 @@
 //! Phase 2, failure: one node is shut down without leaving; the others must notice. Measures
 //! the first suspicion, the first death verdict and the moment the last view holds it dead.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use hearsay::{EventKind, State};
+use hearsay::{EventKind, State, Via};
 
 use super::clock;
 use super::cluster::{Cluster, View, changed_at};
@@ -49,6 +50,9 @@ pub struct Detected {
     pub first_suspect: Option<First>,
     /// The first death verdict.
     pub first_dead: First,
+    /// Confirmations the first verdict's suspicion had gathered (Lifeguard shortens the
+    /// timeout with each), when its event was seen.
+    pub confirmations: Option<u32>,
     /// Time from the kill until the last other node held it dead.
     pub all_dead: Duration,
     /// How many nodes had to notice.
@@ -78,6 +82,8 @@ pub async fn run(
     screen.start_bar(observers as u64);
     let shown: &Screen = screen;
     let mut first_suspect: Option<(Instant, usize)> = None;
+    // Confirmations behind each node's own death verdict, by node.
+    let mut verdicts: HashMap<usize, u32> = HashMap::new();
     let mut announced_dead = false;
     let found = watch::until(
         cluster,
@@ -87,6 +93,9 @@ pub async fn run(
         bound.max + SLACK,
         |views| {
             for (by, e) in feed.drain() {
+                if e.kind == EventKind::Down && e.cause.via == Via::Local {
+                    verdicts.insert(by, e.cause.confirmations);
+                }
                 let ours = e.kind == EventKind::Suspect && e.member.generation == generation;
                 if ours && first_suspect.is_none_or(|(at, _)| e.at < at) {
                     if first_suspect.is_none() {
@@ -103,8 +112,12 @@ pub async fn run(
             let first = dead.iter().min().copied();
             if let (false, Some((at, by))) = (announced_dead, first) {
                 announced_dead = true;
+                let confirmed = match verdicts.get(&by) {
+                    Some(c) => format!(", {c} of {} confirmations", bound.confirmations),
+                    None => String::new(),
+                };
                 shown.say(&format!(
-                    "      {:>8}  {name} declared dead by {} (its suspicion timed out)",
+                    "      {:>8}  {name} declared dead by {} (its suspicion timed out{confirmed})",
                     secs(at.saturating_duration_since(killed)),
                     names[by]
                 ));
@@ -150,6 +163,7 @@ pub async fn run(
             after: after(first_dead_at),
             by: names[first_dead_by].clone(),
         },
+        confirmations: verdicts.get(&first_dead_by).copied(),
         all_dead,
         observers,
     })

@@ -49,6 +49,8 @@ pub struct SuspicionBound {
     pub min: Duration,
     /// Timeout of an unconfirmed suspicion.
     pub max: Duration,
+    /// Independent confirmations that bring the timeout down to `min` (0 without Lifeguard).
+    pub confirmations: u32,
 }
 
 impl Settings {
@@ -105,11 +107,23 @@ impl Settings {
         let min = c
             .probe_interval
             .mul_f64(f64::from(c.suspicion_mult.get()) * scale);
-        let max = match c.lifeguard {
-            true => min * c.suspicion_max_timeout_mult.get(),
-            false => min,
+        let max = if c.lifeguard {
+            min * c.suspicion_max_timeout_mult.get()
+        } else {
+            min
         };
-        SuspicionBound { min, max }
+        // The engine expects `suspicion_mult - 2` confirmations, if enough others exist.
+        let wanted = c.suspicion_mult.get().saturating_sub(2);
+        let confirmations = if c.lifeguard && self.nodes.saturating_sub(2) >= wanted as usize {
+            wanted
+        } else {
+            0
+        };
+        SuspicionBound {
+            min,
+            max,
+            confirmations,
+        }
     }
 
     /// How long news may take to reach every node when gossip misses one: gossip reaches
@@ -125,9 +139,10 @@ impl Settings {
     pub fn banner(&self) -> String {
         let c = self.protocol();
         let bound = self.suspicion_bound();
-        let loss = match self.loss {
-            0.0 => "no injected loss".to_string(),
-            p => format!("{:.0}% of datagrams dropped", p * 100.0),
+        let loss = if self.loss > 0.0 {
+            format!("{:.0}% of datagrams dropped", self.loss * 100.0)
+        } else {
+            "no injected loss".to_string()
         };
         format!(
             "hearsay demo: {} nodes on 127.0.0.1, {} preset (probe every {}, timeout {}, \
@@ -231,6 +246,7 @@ mod tests {
         // 4 * log10(32) = 6.02 s; Lifeguard's maximum is 6x that.
         assert_eq!(b.min.as_millis(), 6020);
         assert_eq!(b.max.as_millis(), 36123);
+        assert_eq!(b.confirmations, 2);
     }
 
     #[test]

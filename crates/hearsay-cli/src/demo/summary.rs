@@ -99,9 +99,10 @@ impl Summary {
     fn times_table(&self, out: &mut String, settings: &Settings) {
         let d = &self.detect;
         let bound = settings.suspicion_bound();
-        let loss = match settings.loss {
-            0.0 => "no loss".to_string(),
-            p => format!("{:.0}% loss", p * 100.0),
+        let loss = if settings.loss > 0.0 {
+            format!("{:.0}% loss", settings.loss * 100.0)
+        } else {
+            "no loss".to_string()
         };
         let _ = writeln!(
             out,
@@ -135,7 +136,14 @@ impl Summary {
         row(
             "first dead",
             secs(d.first_dead.after),
-            format!("after the kill, by {}", d.first_dead.by),
+            match d.confirmations {
+                Some(c) => format!(
+                    "after the kill, by {}, its suspicion confirmed by {c} of {} others",
+                    d.first_dead.by,
+                    settings.suspicion_bound().confirmations
+                ),
+                None => format!("after the kill, by {}", d.first_dead.by),
+            },
         );
         row(
             "all dead",
