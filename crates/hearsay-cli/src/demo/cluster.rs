@@ -9,6 +9,9 @@ use hearsay::{EventKind, MemberInfo, Node, NodeInfo};
 use super::error::DemoError;
 use super::preset::Settings;
 
+/// Starts tried before a restarted node settles for its old port.
+const NEW_PORT_ATTEMPTS: u32 = 8;
+
 /// N nodes in this process, by index. A slot is empty while its node is down.
 pub struct Cluster {
     settings: Settings,
@@ -134,6 +137,7 @@ impl Cluster {
         let mut config = self.settings.node_config(index, life);
         // The default (the clock in ms) is newer already; say so rather than rely on it.
         config.generation = Some(hearsay::unix_millis().max(old_generation + 1));
+        let mut attempts = 0;
         let node = loop {
             let node = Node::start(config.clone())
                 .await
@@ -141,8 +145,10 @@ impl Cluster {
                     name: self.settings.name(index),
                     source,
                 })?;
-            // The OS may hand the freed port straight back; the demo promises a new one.
-            if node.advertise_addr() != old_addr {
+            // The OS may hand the freed port straight back; the demo promises a new one (and
+            // settles for the old one only if the OS insists: the generation is new anyway).
+            attempts += 1;
+            if node.advertise_addr() != old_addr || attempts == NEW_PORT_ATTEMPTS {
                 break node;
             }
             node.shutdown().await;
