@@ -19,8 +19,9 @@ pub struct Config {
     /// Time between two probes of the randomized round-robin. Defaults to 1 s (LAN).
     /// Stretched by the local health multiplier when Lifeguard is on.
     pub probe_interval: Duration,
-    /// How long to wait for a direct ack before asking helpers. Defaults to 500 ms (LAN).
-    /// Must be shorter than `probe_interval`.
+    /// How long to wait for a direct ack before asking helpers, and how long the helpers then
+    /// get. Defaults to 500 ms (LAN). Must be shorter than `probe_interval`; a probe lasts
+    /// `max(probe_interval, 2 * probe_timeout)`.
     pub probe_timeout: Duration,
     /// How many members are asked to probe indirectly (SWIM's k). Defaults to 3.
     pub indirect_checks: u32,
@@ -172,12 +173,12 @@ impl Config {
         }
     }
 
-    /// The WAN preset: slower, more patient timing for high-latency links (probe 5 s / 3 s,
+    /// The WAN preset: slower, more patient timing for high-latency links (probe 5 s / 2.5 s,
     /// gossip every 500 ms to 4, suspicion 6x, dead kept 5 min).
     pub fn wan(n: u32) -> Config {
         Config {
             probe_interval: Duration::from_secs(5),
-            probe_timeout: Duration::from_secs(3),
+            probe_timeout: Duration::from_millis(2500),
             gossip_interval: Duration::from_millis(500),
             gossip_fanout: 4,
             gossip_to_the_dead: Duration::from_secs(60),

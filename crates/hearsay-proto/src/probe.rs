@@ -5,7 +5,13 @@
 //! within the (health-scaled) probe timeout: it asks `indirect_checks` random members to ping the
 //! target for it. Still no ack by the end of the (health-scaled) probe interval: the target is
 //! suspected. Helpers that cannot reach the target either answer with a nack; missing nacks
-//! point at this node's own health rather than the target's (Lifeguard). When the target is
+//! point at this node's own health rather than the target's (Lifeguard).
+//!
+//! Timing of the indirect phase: it lasts at least one probe timeout (the probe ends at
+//! `max(probe_interval, 2 * probe_timeout)`), and a helper nacks after [`NACK_AFTER`] of its
+//! probe timeout, so that with equal timeouts a helper's nack arrives while the prober still
+//! counts them. Were the two equal, every nack would land just after the probe ended, and
+//! each failed probe would wrongly count against the prober's own health. When the target is
 //! already suspected, the ping carries the suspicion (buddy system) so the target can refute it
 //! at once.
 
@@ -25,6 +31,9 @@ use crate::wire::{Ack, IndirectPing, Message, Nack, Ping, State, Suspect};
 
 /// Indirect probes this node runs for others at once; more are refused and counted.
 const MAX_RELAYS: usize = 256;
+/// Fraction of its own probe timeout a helper waits for the target's ack before it nacks.
+/// The rest of the prober's indirect phase is left for the nack's trip back.
+pub(crate) const NACK_AFTER: f64 = 0.8;
 /// Marks a slot in the probe order whose member was removed.
 const REMOVED: Slot = Slot::MAX;
 
@@ -159,7 +168,11 @@ impl Engine {
     }
 
     fn start_probe(&mut self, now: Instant) {
-        let interval = self.awareness.scale(self.config.probe_interval);
+        let timeout = self.awareness.scale(self.config.probe_timeout);
+        let interval = self
+            .awareness
+            .scale(self.config.probe_interval)
+            .max(timeout * 2);
         self.probe.next_probe = now + interval;
         let Some((slot, buddy)) = self.next_probe_target() else {
             return;
@@ -185,7 +198,7 @@ impl Engine {
             generation,
             addr,
             seq,
-            indirect_at: now + self.awareness.scale(self.config.probe_timeout),
+            indirect_at: now + timeout,
             end: now + interval,
             indirect_sent: false,
             expected_nacks: 0,
@@ -320,7 +333,7 @@ impl Engine {
             seq,
             requester: from,
             their_seq: req.seq,
-            deadline: now + self.config.probe_timeout,
+            deadline: now + self.config.probe_timeout.mul_f64(NACK_AFTER),
             want_nack: req.want_nack,
         });
         let ping = Message::Ping(Ping {

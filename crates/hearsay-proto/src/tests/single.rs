@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::harness::addr;
-use crate::wire::{self, Ack, Alive, Message, Ping, Suspect};
+use crate::wire::{self, Ack, Alive, IndirectPing, Message, Nack, Ping, Suspect};
 use crate::{Config, Engine, EventKind, LocalNode, Meta, Name, TransmitKind};
 
 fn engine() -> (Engine, std::time::Instant) {
@@ -150,6 +150,94 @@ fn an_unanswered_probe_goes_indirect_then_suspects() {
     assert!(
         e.health_score() >= 1,
         "no nacks came back either: we may be the problem"
+    );
+}
+
+#[test]
+fn helpers_nacks_arrive_in_time_and_spare_the_probers_health() {
+    let (mut e, now) = engine();
+    for i in 1..=4 {
+        e.handle_datagram(
+            now,
+            addr(i, 7946),
+            &datagram(&[alive(&format!("p{i}"), addr(i, 7946))]),
+        );
+    }
+    while e.poll_transmit().is_some() {}
+    while e.poll_event().is_some() {}
+    // Run until the indirect pings go out; answer each as a LAN helper would: it pings the
+    // target, hears nothing for 80% of its probe timeout, and nacks (1 ms each way).
+    let mut requests: Vec<(SocketAddr, u32)> = Vec::new();
+    let mut t = now;
+    while requests.is_empty() {
+        t = e.poll_timeout().unwrap();
+        e.handle_timeout(t);
+        while let Some(tx) = e.poll_transmit() {
+            for m in decode(&tx.bytes) {
+                if let Message::IndirectPing(IndirectPing { seq, .. }) = m {
+                    requests.push((tx.to, seq));
+                }
+            }
+        }
+    }
+    assert_eq!(requests.len(), 3);
+    let nack_at = t + Duration::from_millis(1 + 400 + 1);
+    while e.poll_timeout().unwrap() < nack_at {
+        let next = e.poll_timeout().unwrap();
+        e.handle_timeout(next);
+        while e.poll_transmit().is_some() {}
+    }
+    for (helper, seq) in requests {
+        e.handle_datagram(nack_at, helper, &datagram(&[Message::Nack(Nack { seq })]));
+    }
+    while std::iter::from_fn(|| e.poll_event()).all(|ev| ev.kind != EventKind::Suspect) {
+        let next = e.poll_timeout().unwrap();
+        e.handle_timeout(next);
+        while e.poll_transmit().is_some() {}
+    }
+    assert_eq!(e.stats().nacks, 3, "dropped: {:?}", e.stats().dropped);
+    assert_eq!(
+        e.health_score(),
+        0,
+        "helpers answered: the target, not us, is the problem"
+    );
+}
+
+#[test]
+fn a_helper_nacks_before_the_probers_indirect_phase_ends() {
+    let (mut e, now) = engine();
+    let prober = addr(1, 7946);
+    e.handle_datagram(now, prober, &datagram(&[alive("p1", prober)]));
+    while e.poll_transmit().is_some() {}
+    let request = Message::IndirectPing(IndirectPing {
+        seq: 77,
+        target: Name::new("gone").unwrap(),
+        target_addr: addr(9, 7946),
+        want_nack: true,
+    });
+    e.handle_datagram(now, prober, &datagram(&[request]));
+    while e.poll_transmit().is_some() {} // the ping to the target
+    // Run the timers (our own probes too) until the nack goes out.
+    let mut nacked_at = None;
+    while nacked_at.is_none() {
+        let due = e.poll_timeout().unwrap();
+        assert!(
+            due <= now + Duration::from_secs(1),
+            "no nack within a second"
+        );
+        e.handle_timeout(due);
+        let nacked = std::iter::from_fn(|| e.poll_transmit())
+            .filter(|tx| tx.to == prober)
+            .flat_map(|tx| decode(&tx.bytes))
+            .any(|m| matches!(m, Message::Nack(Nack { seq: 77 })));
+        if nacked {
+            nacked_at = Some(due);
+        }
+    }
+    let after = nacked_at.unwrap() - now;
+    assert!(
+        after <= Duration::from_millis(400),
+        "nacked {after:?} after the request; the prober stops counting at 500 ms"
     );
 }
 
