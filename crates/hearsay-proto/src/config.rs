@@ -32,7 +32,8 @@ pub struct Config {
     /// How long dead members still receive gossip, so that a falsely declared node learns
     /// of it and refutes. Defaults to 30 s.
     pub gossip_to_the_dead: Duration,
-    /// An update is sent `retransmit_mult * ceil(log10(N + 1))` times. Defaults to 4.
+    /// An update is sent `retransmit_mult * ceil(log10(N + 1))` times, and at least often
+    /// enough to reach every member (see [`Config::retransmit_limit`]). Defaults to 4.
     pub retransmit_mult: NonZeroU32,
     /// Minimum suspicion timeout is `suspicion_mult * max(1, log10(N)) * probe_interval`.
     /// Defaults to 4. With Lifeguard, `suspicion_mult - 2` independent confirmations shrink the
@@ -263,9 +264,17 @@ impl Config {
     }
 
     /// Transmissions per update for a cluster of `n` members:
-    /// `retransmit_mult * ceil(log10(n + 1))`.
+    /// `retransmit_mult * ceil(log10(n + 1))`, but at least `ceil(ln(n + 1) + ln(1000))`.
+    ///
+    /// Push gossip in which every member sends a piece of news `k` times to random members
+    /// leaves about `n * e^-k` members without it (anti-entropy repairs them, but only every
+    /// `sync_interval`). The floor keeps that under one member in a thousand broadcasts; it
+    /// matters below about 100 members, where `ceil(log10(n + 1))` is 1 or 2 (4 or 8
+    /// transmissions left about 1 in 6 broadcasts short of a member at n = 9, 1 in 30 at 64).
     pub fn retransmit_limit(&self, n: usize) -> u32 {
-        self.retransmit_mult.get() * ceil_log10(n + 1)
+        let by_size = self.retransmit_mult.get() * ceil_log10(n + 1);
+        let reach = ((n as f64 + 1.0).ln() + 1000f64.ln()).ceil() as u32;
+        by_size.max(reach)
     }
 }
 
@@ -300,9 +309,12 @@ mod tests {
     #[test]
     fn retransmit_limit_follows_memberlist_formula() {
         let c = Config::lan(10);
-        assert_eq!(c.retransmit_limit(1), 4); // ceil(log10(2)) = 1
-        assert_eq!(c.retransmit_limit(9), 4); // log10(10) = 1
-        assert_eq!(c.retransmit_limit(10), 8); // ceil(log10(11)) = 2
+        // Small clusters: the reach floor ceil(ln(n + 1) + ln(1000)).
+        assert_eq!(c.retransmit_limit(1), 8);
+        assert_eq!(c.retransmit_limit(9), 10);
+        assert_eq!(c.retransmit_limit(64), 12);
+        // From about 100 members on: 4 * ceil(log10(n + 1)).
+        assert_eq!(c.retransmit_limit(100), 12);
         assert_eq!(c.retransmit_limit(1000), 16);
         assert_eq!(c.retransmit_limit(10_000), 20);
     }
