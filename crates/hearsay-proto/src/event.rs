@@ -21,7 +21,8 @@ pub struct MemberView {
     pub state: State,
     /// Its application metadata.
     pub meta: Meta,
-    /// When this node last saw its state change.
+    /// When this node last saw its state change, to 100 ms (the table stores it coarsely;
+    /// an [`Event`]'s `at` is exact).
     pub since: Instant,
 }
 

@@ -18,8 +18,10 @@ use crate::faults::{Fate, FaultInjector};
 use crate::node::{MemberDetail, MemberInfo, NodeInfo, StateCounts};
 use crate::stream::{self, Answer, Inbound, StreamLimits};
 
-/// Largest datagram read; larger ones are truncated by the OS and then refused by the engine.
-const RECV_BUFFER_BYTES: usize = 64 << 10;
+/// Largest datagram read: room for peers configured with datagrams up to jumbo-frame size
+/// (9000 bytes). Larger ones are truncated by the OS and then refused by the engine as
+/// malformed. Every node has one, so it is kept well under UDP's 64 KiB.
+const RECV_BUFFER_BYTES: usize = 16 << 10;
 /// Datagrams read per wake-up before the engine's output is flushed.
 const RECV_BATCH: usize = 64;
 
