@@ -104,7 +104,7 @@ pub struct Engine {
     scratch: Vec<Message>,
     /// News recently received, so that duplicates (each item arrives about
     /// `retransmit_limit` times) are dropped before they are decoded.
-    seen: SeenFilter,
+    pub(crate) seen: SeenFilter,
     /// Hashes of the news in the datagram being decoded, recorded once it proves valid.
     fresh: Vec<u64>,
 }

@@ -334,7 +334,22 @@ impl Engine {
             .count();
         let spread_new = news || unknown <= FEW_NEW_MEMBERS;
         for m in members {
-            self.apply_with(now, Update::from_state(m), Via::Sync(from), spread_new);
+            let mut u = Update::from_state(m);
+            // A death learned by state transfer is only a suspicion here. The transfer may
+            // carry a verdict reached across a partition that has since healed, about a member
+            // this node has been reaching all along: as a suspicion, it spreads to the member,
+            // which refutes it, instead of flipping every view it touches to dead. A member
+            // that really died is declared dead here when the suspicion times out.
+            if u.state == State::Dead
+                && u.name != self.members.local().name
+                && self
+                    .members
+                    .by_name(u.name.as_str())
+                    .is_some_and(|old| old.state.is_live())
+            {
+                u.state = State::Suspect;
+            }
+            self.apply_with(now, u, Via::Sync(from), spread_new);
         }
     }
 

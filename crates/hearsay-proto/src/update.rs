@@ -289,6 +289,9 @@ impl Engine {
             self.emit(now, EventKind::Removed, slot, cause);
             let moved_from = self.members.remove(slot);
             self.probe.removed(slot, moved_from);
+            // News about the member seen before it was forgotten would add it back now (its
+            // side of a healed partition vouching for it): it must not be skipped as old.
+            self.seen.clear();
         }
     }
 }

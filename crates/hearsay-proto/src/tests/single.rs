@@ -4,7 +4,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::harness::addr;
-use crate::wire::{self, Ack, Alive, IndirectPing, Message, Nack, Ping, Suspect};
+use crate::wire::{
+    self, Ack, Alive, Dead, IndirectPing, MemberState, Message, Nack, Ping, PushPull, State,
+    Suspect,
+};
 use crate::{Config, Engine, EventKind, LocalNode, Meta, Name, TransmitKind};
 
 fn engine() -> (Engine, std::time::Instant) {
@@ -239,6 +242,64 @@ fn a_helper_nacks_before_the_probers_indirect_phase_ends() {
         after <= Duration::from_millis(400),
         "nacked {after:?} after the request; the prober stops counting at 500 ms"
     );
+}
+
+#[test]
+fn a_forgotten_member_is_added_back_by_the_same_alive_news() {
+    let (mut e, now) = engine();
+    let p1 = addr(1, 7946);
+    let news = datagram(&[alive("p1", p1)]);
+    e.handle_datagram(now, p1, &news);
+    let dead = Message::Dead(Dead {
+        name: Name::new("p1").unwrap(),
+        generation: 1,
+        incarnation: 0,
+        from: Name::new("p2").unwrap(),
+    });
+    e.handle_datagram(now, addr(2, 7946), &datagram(&[dead]));
+    // Past dead_retention (60 s), the tombstone is collected and p1 forgotten.
+    let later = now + Duration::from_secs(61);
+    e.handle_timeout(later);
+    assert!(e.member("p1").is_none(), "p1 was forgotten");
+    while e.poll_event().is_some() {}
+    // The very same alive claim (say, from p1's side of a healed partition) adds it back:
+    // it must not be skipped as news already seen.
+    e.handle_datagram(later, p1, &news);
+    let kinds: Vec<EventKind> = std::iter::from_fn(|| e.poll_event())
+        .map(|ev| ev.kind)
+        .collect();
+    assert_eq!(kinds, [EventKind::Up]);
+}
+
+#[test]
+fn a_death_learned_by_state_transfer_is_only_a_suspicion() {
+    let (mut e, now) = engine();
+    let p1 = addr(1, 7946);
+    e.handle_datagram(now, p1, &datagram(&[alive("p1", p1)]));
+    while e.poll_event().is_some() {}
+    let transfer = Message::PushPull(PushPull {
+        join: false,
+        complete: true,
+        reply: false,
+        members: vec![MemberState {
+            name: Name::new("p1").unwrap(),
+            addr: p1,
+            generation: 1,
+            incarnation: 0,
+            state: State::Dead,
+            meta: Meta::from(&[][..]),
+        }],
+    });
+    let mut bytes = Vec::new();
+    wire::encode_stream(&transfer, &mut bytes);
+    e.handle_stream(now, addr(2, 7946), &bytes);
+    // A verdict from the other side of a (perhaps healed) partition: p1 gets a suspicion
+    // it can refute, not a death.
+    assert_eq!(e.member("p1").unwrap().state, State::Suspect);
+    let kinds: Vec<EventKind> = std::iter::from_fn(|| e.poll_event())
+        .map(|ev| ev.kind)
+        .collect();
+    assert_eq!(kinds, [EventKind::Suspect]);
 }
 
 #[test]
