@@ -339,7 +339,8 @@ impl Engine {
             // carry a verdict reached across a partition that has since healed, about a member
             // this node has been reaching all along: as a suspicion, it spreads to the member,
             // which refutes it, instead of flipping every view it touches to dead. A member
-            // that really died is declared dead here when the suspicion times out.
+            // that really died is declared dead here when the suspicion times out (the
+            // shortest timeout: the verdict was reached elsewhere).
             if u.state == State::Dead
                 && u.name != self.members.local().name
                 && self
@@ -348,6 +349,7 @@ impl Engine {
                     .is_some_and(|old| old.state.is_live())
             {
                 u.state = State::Suspect;
+                u.decided_elsewhere = true;
             }
             self.apply_with(now, u, Via::Sync(from), spread_new);
         }

@@ -33,6 +33,10 @@ pub(crate) struct Update {
     pub accuser: Option<Name>,
     /// Confirmations behind a death verdict reached here.
     pub confirmations: u32,
+    /// A suspicion standing in for a death verdict reached elsewhere (learned by state
+    /// transfer): it runs the shortest suspicion timeout, long enough for a live member to
+    /// hear of it and refute, without waiting for confirmations nobody will send.
+    pub decided_elsewhere: bool,
 }
 
 impl Update {
@@ -46,6 +50,7 @@ impl Update {
             meta: Some(a.meta),
             accuser: None,
             confirmations: 0,
+            decided_elsewhere: false,
         }
     }
 
@@ -59,6 +64,7 @@ impl Update {
             meta: None,
             accuser: Some(from),
             confirmations: 0,
+            decided_elsewhere: false,
         }
     }
 
@@ -77,6 +83,7 @@ impl Update {
             meta: None,
             accuser: Some(d.from),
             confirmations: 0,
+            decided_elsewhere: false,
         }
     }
 
@@ -97,6 +104,7 @@ impl Update {
             meta: Some(m.meta),
             accuser,
             confirmations: 0,
+            decided_elsewhere: false,
         }
     }
 
@@ -180,13 +188,16 @@ impl Engine {
             if via == Via::Local {
                 self.stats.suspicions += 1;
             }
-            let bounds = Bounds::for_cluster(
+            let mut bounds = Bounds::for_cluster(
                 self.members.live(),
                 self.config.probe_interval,
                 self.config.suspicion_mult.get(),
                 self.config.suspicion_max_timeout_mult.get(),
                 self.config.lifeguard,
             );
+            if u.decided_elsewhere {
+                bounds.expected = 0; // no confirmations to wait for: the shortest timeout
+            }
             let accuser = u
                 .accuser
                 .clone()
