@@ -149,7 +149,10 @@ impl Driver {
                 }
             }
             if let Some(l) = &leaving {
-                let out = self.engine.gossip_backlog() == 0 || self.engine.alive_count() <= 1;
+                // Out once every piece of news (the leave first among them) has been sent its
+                // full count, or at once when nobody else is alive to hear it. (Having left,
+                // this node no longer counts itself alive.)
+                let out = self.engine.gossip_backlog() == 0 || self.engine.alive_count() == 0;
                 if out || now() >= l.deadline {
                     for w in leaving.take().into_iter().flat_map(|l| l.waiters) {
                         let _ = w.send(());

@@ -21,15 +21,31 @@ pub struct Agent {
 /// Starts `hearsay agent` with the `local` preset on free loopback ports, plus `extra` flags,
 /// and waits for its ready line.
 pub fn spawn(name: &str, extra: &[&str]) -> Agent {
+    start(name, extra, false).0
+}
+
+/// Like [`spawn`], with the agent's info-level log readable line by line.
+pub fn spawn_logged(name: &str, extra: &[&str]) -> (Agent, impl Iterator<Item = String> + use<>) {
+    let (agent, log) = start(name, extra, true);
+    let lines = BufReader::new(log.expect("stderr piped")).lines();
+    (agent, lines.map_while(Result::ok))
+}
+
+fn start(name: &str, extra: &[&str], logged: bool) -> (Agent, Option<std::process::ChildStderr>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_hearsay"))
         .args(["agent", "--name", name, "--bind", "127.0.0.1:0"])
         .args(["--http-addr", "127.0.0.1:0", "--preset", "local"])
         .args(extra)
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", if logged { "info" } else { "warn" })
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(if logged {
+            Stdio::piped()
+        } else {
+            Stdio::inherit()
+        })
         .spawn()
         .expect("starting hearsay agent");
+    let log = child.stderr.take();
     let stdout = child.stdout.take().unwrap();
     let mut line = String::new();
     BufReader::new(stdout)
@@ -46,13 +62,14 @@ pub fn spawn(name: &str, extra: &[&str]) -> Agent {
             .unwrap()
             .to_owned()
     };
-    Agent {
+    let agent = Agent {
         name: name.to_owned(),
         gossip: word_after("gossip ").parse().unwrap(),
         http: word_after("http ").parse().unwrap(),
         generation: word_after("generation ").trim().parse().unwrap(),
         child: Some(child),
-    }
+    };
+    (agent, log)
 }
 
 impl Agent {

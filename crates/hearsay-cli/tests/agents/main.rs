@@ -9,7 +9,7 @@ use std::io::Write;
 use std::net::{TcpStream, UdpSocket};
 use std::time::Duration;
 
-use harness::{Agent, hearsay, spawn, temp_dir, wait_for};
+use harness::{Agent, hearsay, spawn, spawn_logged, temp_dir, wait_for};
 use hearsay::Config;
 
 /// Every agent sees exactly `names` alive.
@@ -233,5 +233,28 @@ fn bad_flags_and_a_taken_port_get_one_line_errors() {
     assert!(
         last.starts_with("error: cannot bind") && last.contains(&a.gossip.to_string()),
         "{err}"
+    );
+}
+
+#[test]
+fn a_second_signal_during_the_leave_exits_at_once() {
+    let a = spawn("a", &[]);
+    // Two members: the leave news goes to one peer per gossip round, so the graceful leave
+    // takes about a second, time for the second signal to land.
+    let (mut b, mut log) = spawn_logged("b", &["--join", &a.gossip.to_string()]);
+    wait_for("a and b see each other", Duration::from_secs(10), || {
+        all_see_alive(&[&a, &b], &["a", "b"])
+    });
+    b.signal("-TERM");
+    assert!(
+        log.any(|l| l.contains("leaving the cluster")),
+        "b never started leaving"
+    );
+    b.signal("-TERM");
+    let status = b.wait(Duration::from_secs(5));
+    assert_eq!(
+        status.code(),
+        Some(130),
+        "a second signal exits at once with 130"
     );
 }
