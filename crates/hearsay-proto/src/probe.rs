@@ -49,6 +49,9 @@ pub(crate) struct Prober {
     current: Option<Probe>,
     /// Sequence numbers of our pings (probes and relays share them).
     seq: u32,
+    /// The last probe that ended with an ack: further acks and nacks for it are the other
+    /// helpers' answers arriving after the first one, expected rather than stale.
+    answered: u32,
     /// Indirect probes run for others, in deadline order.
     relays: VecDeque<Relay>,
 }
@@ -85,6 +88,7 @@ impl Prober {
             order: Vec::new(),
             pos: 0,
             next_probe: first_probe,
+            answered: 0,
             current: None,
             seq: 0,
             relays: VecDeque::new(),
@@ -283,6 +287,7 @@ impl Engine {
             return;
         };
         if acked {
+            self.probe.answered = p.seq;
             self.stats.acks += 1;
             self.awareness.apply(-1);
             return;
@@ -361,7 +366,9 @@ impl Engine {
             }
             return;
         }
-        self.stats.drop_input("late_ack");
+        if ack.seq != self.probe.answered {
+            self.stats.drop_input("late_ack");
+        }
     }
 
     /// A helper could not reach our target either.
@@ -371,6 +378,7 @@ impl Engine {
                 p.nacks += 1;
                 self.stats.nacks += 1;
             }
+            _ if nack.seq == self.probe.answered => {} // another helper, after the ack
             _ => self.stats.drop_input("late_nack"),
         }
     }

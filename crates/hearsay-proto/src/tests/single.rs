@@ -303,6 +303,37 @@ fn a_death_learned_by_state_transfer_is_only_a_suspicion() {
 }
 
 #[test]
+fn answers_after_the_first_ack_are_expected_and_stale_ones_are_counted() {
+    let (mut e, now) = engine();
+    let p1 = addr(1, 7946);
+    e.handle_datagram(now, p1, &datagram(&[alive("p1", p1)]));
+    while e.poll_transmit().is_some() {}
+    // Run until our ping to p1 goes out.
+    let mut seq = None;
+    while seq.is_none() {
+        let t = e.poll_timeout().unwrap();
+        e.handle_timeout(t);
+        while let Some(tx) = e.poll_transmit() {
+            for m in decode(&tx.bytes) {
+                if let Message::Ping(Ping { seq: s, .. }) = m {
+                    seq = Some(s);
+                }
+            }
+        }
+    }
+    let seq = seq.unwrap();
+    let t = e.poll_timeout().unwrap();
+    e.handle_datagram(t, p1, &datagram(&[Message::Ack(Ack { seq })]));
+    // The same probe answered again (a relayed ack, a helper's nack): nothing wrong.
+    e.handle_datagram(t, addr(2, 7946), &datagram(&[Message::Ack(Ack { seq })]));
+    e.handle_datagram(t, addr(3, 7946), &datagram(&[Message::Nack(Nack { seq })]));
+    assert!(e.stats().dropped.is_empty(), "{:?}", e.stats().dropped);
+    // An answer to a probe we never sent is.
+    e.handle_datagram(t, p1, &datagram(&[Message::Ack(Ack { seq: seq + 1000 })]));
+    assert_eq!(e.stats().dropped.get("late_ack"), Some(&1));
+}
+
+#[test]
 fn set_meta_over_the_limit_is_refused_and_changes_nothing() {
     let (mut e, now) = engine();
     let err = e.set_meta(now, Meta::from(vec![0u8; 5000])).unwrap_err();
