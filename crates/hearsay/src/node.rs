@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use hearsay_proto::{Engine, Event, LocalNode, MemberView, Meta, Stats, wire::MemberState};
+use hearsay_proto::{Engine, Event, LocalNode, MemberView, Meta, Stats};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use crate::clock;
@@ -102,15 +102,6 @@ impl Node {
     /// Binds the sockets and starts the node's task on the current tokio runtime. The node is
     /// alone until [`Node::join`] is called (or another node joins through it).
     pub async fn start(config: NodeConfig) -> Result<Node, StartError> {
-        Node::start_with_members(config, &[]).await
-    }
-
-    /// Like [`Node::start`], and first loads members this node knew before a restart, so it
-    /// probes and syncs with them at once. Entries about this node and tombstones are skipped.
-    pub async fn start_with_members(
-        config: NodeConfig,
-        known: &[MemberState],
-    ) -> Result<Node, StartError> {
         let protocol = config.protocol.clone().validate()?;
         let (udp, listener) = bind_pair(config.bind).await?;
         let bound = udp.local_addr().map_err(|e| StartError::Bind {
@@ -136,10 +127,7 @@ impl Node {
             timeout: protocol.stream_timeout,
             connect_timeout: config.connect_timeout,
         };
-        let mut engine = Engine::new(protocol, local, started)?;
-        if !known.is_empty() {
-            engine.restore(started, known);
-        }
+        let engine = Engine::new(protocol, local, started)?;
         let (commands, commands_rx) = mpsc::channel(COMMAND_QUEUE);
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let (alive, running) = watch::channel(());

@@ -21,6 +21,21 @@ fn engine() -> (Engine, std::time::Instant) {
     (Engine::new(Config::lan(4), local, now).unwrap(), now)
 }
 
+/// An engine that knows four alive members `p1`..`p4`, with the resulting output drained.
+fn engine_knowing_four() -> (Engine, std::time::Instant) {
+    let (mut e, now) = engine();
+    for i in 1..=4 {
+        e.handle_datagram(
+            now,
+            addr(i, 7946),
+            &datagram(&[alive(&format!("p{i}"), addr(i, 7946))]),
+        );
+    }
+    while e.poll_transmit().is_some() {}
+    while e.poll_event().is_some() {}
+    (e, now)
+}
+
 fn datagram(msgs: &[Message]) -> Vec<u8> {
     let mut b = Vec::new();
     wire::start_datagram(&mut b);
@@ -119,16 +134,7 @@ fn a_suspicion_about_us_is_refuted_with_a_higher_incarnation() {
 
 #[test]
 fn an_unanswered_probe_goes_indirect_then_suspects() {
-    let (mut e, now) = engine();
-    for i in 1..=4 {
-        e.handle_datagram(
-            now,
-            addr(i, 7946),
-            &datagram(&[alive(&format!("p{i}"), addr(i, 7946))]),
-        );
-    }
-    while e.poll_transmit().is_some() {}
-    while e.poll_event().is_some() {}
+    let (mut e, now) = engine_knowing_four();
     // Run timers without answering anything until the first suspicion.
     let mut indirect = 0;
     let mut suspected = None;
@@ -158,16 +164,7 @@ fn an_unanswered_probe_goes_indirect_then_suspects() {
 
 #[test]
 fn helpers_nacks_arrive_in_time_and_spare_the_probers_health() {
-    let (mut e, now) = engine();
-    for i in 1..=4 {
-        e.handle_datagram(
-            now,
-            addr(i, 7946),
-            &datagram(&[alive(&format!("p{i}"), addr(i, 7946))]),
-        );
-    }
-    while e.poll_transmit().is_some() {}
-    while e.poll_event().is_some() {}
+    let (mut e, now) = engine_knowing_four();
     // Run until the indirect pings go out; answer each as a LAN helper would: it pings the
     // target, hears nothing for 80% of its probe timeout, and nacks (1 ms each way).
     let mut requests: Vec<(SocketAddr, u32)> = Vec::new();
