@@ -1,0 +1,3 @@
+//! Side-by-side benchmarks: hearsay and foca on one simulated network.
+
+pub mod results;
