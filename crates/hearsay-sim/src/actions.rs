@@ -8,13 +8,14 @@ use rand::seq::index::sample;
 use crate::addr::{MAX_EPOCH, addr_of};
 use crate::node::{NO_TIMER, Status};
 use crate::observer::Observer;
+use crate::protocol::Protocol;
 use crate::queue::{Action, Nanos, Pending};
 use crate::scenario::{PAUSE_GAP, partition_size};
 use crate::simulation::{Simulation, TICK, nanos_of};
 
-impl Simulation {
+impl<P: Protocol> Simulation<P> {
     /// Carries out one scenario step.
-    pub(crate) fn act<O: Observer>(&mut self, action: Action, observer: &mut O) {
+    pub(crate) fn act<O: Observer<P>>(&mut self, action: Action, observer: &mut O) {
         self.metrics.steps += 1;
         match action {
             Action::Start { node } => self.start(node, observer),
@@ -100,7 +101,7 @@ impl Simulation {
     }
 
     /// A node of a cold join starts; all but node 0 join through node 0.
-    fn start<O: Observer>(&mut self, i: u32, observer: &mut O) {
+    fn start<O: Observer<P>>(&mut self, i: u32, observer: &mut O) {
         self.unstarted -= 1;
         self.nodes[i as usize].generation = 1;
         self.boot(i);
@@ -119,7 +120,7 @@ impl Simulation {
         let now = self.now;
         let node = &mut self.nodes[i as usize];
         if let Some(engine) = node.engine.take() {
-            self.totals.add(engine.stats());
+            engine.add_counters(&mut self.totals);
         }
         if node.is_paused() {
             self.faults.paused -= 1;
@@ -136,7 +137,7 @@ impl Simulation {
 
     /// Brings killed node `i` back: same name, next generation, new address; it joins
     /// through node 0 if that runs, else through a random running member.
-    fn restart<O: Observer>(&mut self, i: u32, observer: &mut O) {
+    fn restart<O: Observer<P>>(&mut self, i: u32, observer: &mut O) {
         let node = &mut self.nodes[i as usize];
         if node.epoch >= MAX_EPOCH {
             return; // out of ports for this node; it stays down
@@ -200,7 +201,7 @@ impl Simulation {
 
     /// `--update-at`: a random running (not paused) member other than node 0 publishes new
     /// metadata; its new incarnation is what the spread metric waits for.
-    fn update<O: Observer>(&mut self, observer: &mut O) {
+    fn update<O: Observer<P>>(&mut self, observer: &mut O) {
         let Some(&i) = self
             .pick_from(|i, n| i != 0 && n.status == Status::Running, 1)
             .first()
@@ -209,13 +210,12 @@ impl Simulation {
         };
         let now = self.now;
         let instant = self.instant(now);
-        let meta: hearsay_proto::Meta = format!("updated at {now} ns").into_bytes().into();
+        let label = format!("updated at {now} ns");
         let generation = self.nodes[i as usize].generation;
         let Some(engine) = self.nodes[i as usize].engine.as_mut() else {
             return;
         };
-        if engine.set_meta(instant, meta).is_ok() {
-            let incarnation = engine.local().incarnation;
+        if let Some(incarnation) = engine.publish_update(instant, &label) {
             self.metrics
                 .follow_update(self.nodes.len(), i, generation, incarnation, now);
         }
@@ -230,7 +230,7 @@ impl Simulation {
     }
 
     /// Every fault ends now: no loss, partitions over, paused members wake, no new pauses.
-    fn heal<O: Observer>(&mut self, observer: &mut O) {
+    fn heal<O: Observer<P>>(&mut self, observer: &mut O) {
         self.set_loss(0.0);
         let active: Vec<u32> = self.net.active_ids().collect();
         for id in active {
@@ -248,7 +248,7 @@ impl Simulation {
     /// Up to `count` distinct random nodes satisfying `eligible`, in random order.
     pub(crate) fn pick_from(
         &mut self,
-        eligible: impl Fn(u32, &crate::node::Node) -> bool,
+        eligible: impl Fn(u32, &crate::node::Node<P>) -> bool,
         count: u32,
     ) -> Vec<u32> {
         let candidates: Vec<u32> = self

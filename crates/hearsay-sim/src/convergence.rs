@@ -7,8 +7,7 @@
 //! expected root has that set in view (suspects would be missing from the alive count).
 //! No membership tables are compared, so the check costs O(N), not O(N x N).
 
-use hearsay_proto::digest::entry_hash;
-
+use crate::protocol::{Protocol, entry_hash};
 use crate::simulation::Simulation;
 
 /// How one running node's view differs from the running set.
@@ -22,7 +21,7 @@ pub struct Disagreement {
     pub digest_matches: bool,
 }
 
-impl Simulation {
+impl<P: Protocol> Simulation<P> {
     /// Nodes running or paused.
     pub fn running_count(&self) -> usize {
         self.nodes.iter().filter(|n| n.is_up()).count()
@@ -40,11 +39,7 @@ impl Simulation {
             }
         }
         let expected = self.expected_root();
-        up().all(|(_, n)| {
-            n.engine
-                .as_ref()
-                .is_some_and(|e| e.digest_root() == expected)
-        })
+        up().all(|(_, n)| n.engine.as_ref().is_some_and(|e| e.view_root() == expected))
     }
 
     /// Whether every running node counts exactly the running nodes as members (alive or
@@ -71,7 +66,7 @@ impl Simulation {
             .filter_map(|(i, node)| {
                 let e = node.engine.as_ref().filter(|_| node.is_up())?;
                 let alive = e.alive_count();
-                let digest_matches = e.digest_root() == expected;
+                let digest_matches = e.view_root() == expected;
                 (alive != running || !digest_matches).then_some(Disagreement {
                     node: i as u32,
                     alive,
@@ -90,11 +85,7 @@ impl Simulation {
             .filter(|(_, n)| n.is_up())
             .filter_map(|(i, n)| {
                 let e = n.engine.as_ref()?;
-                Some(entry_hash(
-                    self.names[i].as_str(),
-                    n.generation,
-                    e.incarnation(),
-                ))
+                Some(entry_hash(&self.names[i], n.generation, e.version()))
             })
             .fold(0, |root, h| root ^ h)
     }

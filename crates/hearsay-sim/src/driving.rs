@@ -4,12 +4,13 @@
 //! node; when an entry pops whose time no longer matches (the engine moved its deadline), it
 //! is skipped. That is cheaper than removing entries from a heap, and stale entries are few.
 
-use hearsay_proto::{Engine, LocalNode, Transmit, TransmitKind};
+use hearsay_proto::{Transmit, TransmitKind};
 
 use crate::addr::{addr_of, node_of};
 use crate::metrics::{STREAM_OVERHEAD_BYTES, UDP_OVERHEAD_BYTES};
 use crate::node::{INBOX_CAPACITY, NO_TIMER, Queued, Status};
 use crate::observer::Observer;
+use crate::protocol::{Boot, Protocol};
 use crate::queue::{Delivery, Nanos, Pending};
 use crate::simulation::Simulation;
 
@@ -17,24 +18,21 @@ use crate::simulation::Simulation;
 /// engine that keeps asking for "now" cannot stall virtual time.
 const MIN_TIMER_STEP: Nanos = 1_000;
 
-impl Simulation {
+impl<P: Protocol> Simulation<P> {
     /// Creates the engine of node `i` for its current epoch and generation, at `now`.
     pub(crate) fn boot(&mut self, i: u32) {
         let now = self.now;
         let instant = self.instant(now);
         let seed = engine_seed(self.scenario.seed, i, self.nodes[i as usize].generation);
         let node = &mut self.nodes[i as usize];
-        let mut config = self.config.clone();
-        config.rng_seed = seed;
-        let local = LocalNode {
-            name: self.names[i as usize].clone(),
+        let boot = Boot {
+            index: i,
+            name: &self.names[i as usize],
             addr: addr_of(i, node.epoch),
             generation: node.generation,
-            meta: self.meta.clone(),
+            seed,
         };
-        let engine = Engine::new(config, local, instant)
-            .expect("configuration validated in Simulation::new");
-        node.engine = Some(engine);
+        node.engine = Some(P::boot(&self.config, boot, instant));
         node.status = Status::Running;
         node.started_at = now;
         node.timer_at = NO_TIMER;
@@ -42,11 +40,23 @@ impl Simulation {
 
     /// Drains node `i`'s engine after a call into it: routes its transmits, records its
     /// events, and reschedules its timer.
-    pub(crate) fn after_call<O: Observer>(
+    pub(crate) fn after_call<O: Observer<P>>(
         &mut self,
         i: u32,
         observer: &mut O,
         after_timeout: bool,
+    ) {
+        self.after_timed_call(i, observer, after_timeout, None);
+    }
+
+    /// [`Simulation::after_call`] for a call whose stopwatch started at `started`: the
+    /// drain counts as protocol time, the simulator's bookkeeping does not.
+    pub(crate) fn after_timed_call<O: Observer<P>>(
+        &mut self,
+        i: u32,
+        observer: &mut O,
+        after_timeout: bool,
+        started: Option<std::time::Instant>,
     ) {
         let now = self.now;
         let Some(engine) = self.nodes[i as usize].engine.as_mut() else {
@@ -63,10 +73,13 @@ impl Simulation {
             }
             engine.poll_timeout()
         };
+        self.stop_stopwatch(started);
         self.reschedule(i, deadline.map(|d| self.nanos(d)), after_timeout);
         for event in events.drain(..) {
-            self.metrics
-                .on_event(i, &event, now, &self.nodes, &self.net);
+            if let Some(seen) = P::observe(&event) {
+                self.metrics
+                    .on_observation(i, &seen, now, &self.nodes, &self.net);
+            }
             observer.on_event(self, i, &event);
         }
         for transmit in transmits.drain(..) {
@@ -147,7 +160,7 @@ impl Simulation {
     /// A message arrives: dropped if nobody owns the address or a partition lies between
     /// the ends (or, for a stream, if the sender died meanwhile), queued if the receiver is
     /// paused, handed over otherwise.
-    pub(crate) fn deliver<O: Observer>(&mut self, d: Delivery, observer: &mut O) {
+    pub(crate) fn deliver<O: Observer<P>>(&mut self, d: Delivery, observer: &mut O) {
         let to = &self.nodes[d.to as usize];
         let from = &self.nodes[d.from as usize];
         let reachable = to.is_up()
@@ -177,7 +190,7 @@ impl Simulation {
     }
 
     /// Gives a message to node `to`'s engine, now.
-    pub(crate) fn hand_over<O: Observer>(
+    pub(crate) fn hand_over<O: Observer<P>>(
         &mut self,
         to: u32,
         from: u32,
@@ -198,6 +211,7 @@ impl Simulation {
             trace.update(&(bytes.len() as u64).to_le_bytes());
             trace.update(bytes);
         }
+        let started = self.start_stopwatch();
         let Some(engine) = self.nodes[to as usize].engine.as_mut() else {
             return;
         };
@@ -208,11 +222,11 @@ impl Simulation {
             self.metrics.traffic.datagrams_delivered += 1;
             engine.handle_datagram(instant, from_addr, bytes);
         }
-        self.after_call(to, observer, false);
+        self.after_timed_call(to, observer, false, started);
     }
 
     /// A timer entry pops: fire it if it is still node `i`'s deadline and `i` is running.
-    pub(crate) fn fire_timer<O: Observer>(&mut self, i: u32, observer: &mut O) {
+    pub(crate) fn fire_timer<O: Observer<P>>(&mut self, i: u32, observer: &mut O) {
         let now = self.now;
         let node = &mut self.nodes[i as usize];
         if node.timer_at != now || node.status != Status::Running {
@@ -221,14 +235,15 @@ impl Simulation {
         self.metrics.steps += 1;
         node.timer_at = NO_TIMER;
         let instant = self.instant(now);
+        let started = self.start_stopwatch();
         if let Some(engine) = self.nodes[i as usize].engine.as_mut() {
             engine.handle_timeout(instant);
-            self.after_call(i, observer, true);
+            self.after_timed_call(i, observer, true, started);
         }
     }
 
     /// Ends node `i`'s pause: handles its queued input in arrival order, then its timer.
-    pub(crate) fn wake<O: Observer>(&mut self, i: u32, observer: &mut O) {
+    pub(crate) fn wake<O: Observer<P>>(&mut self, i: u32, observer: &mut O) {
         let now = self.now;
         let node = &mut self.nodes[i as usize];
         if !node.is_paused() {

@@ -5,11 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use hearsay_proto::{Event, EventKind, Stats};
-
-use crate::addr::index_of_name;
 use crate::network::Network;
 use crate::node::Node;
+use crate::protocol::{Observation, Protocol, Seen};
 use crate::queue::Nanos;
 
 /// "Not seen (yet)".
@@ -63,27 +61,18 @@ impl Traffic {
 
 /// Engine counters summed over every engine that ever ran.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct StatsTotals {
+pub struct Counters {
+    /// Suspicions started.
     pub suspicions: u64,
+    /// Suspicions of themselves that members refuted.
     pub refutations: u64,
+    /// Death verdicts reached by suspicion timeout.
     pub deaths_declared: u64,
+    /// Events the engines dropped because the driver fell behind.
     pub events_dropped: u64,
+    /// Input refused, by reason.
     pub dropped: BTreeMap<&'static str, u64>,
 }
-
-impl StatsTotals {
-    /// Adds one engine's counters.
-    pub fn add(&mut self, s: &Stats) {
-        self.suspicions += s.suspicions;
-        self.refutations += s.refutations;
-        self.deaths_declared += s.deaths_declared;
-        self.events_dropped += s.events_dropped;
-        for (reason, n) in &s.dropped {
-            *self.dropped.entry(reason).or_default() += n;
-        }
-    }
-}
-
 /// The metadata update being followed.
 struct Spread {
     member: u32,
@@ -156,34 +145,23 @@ impl Metrics {
         });
     }
 
-    /// Accounts for one event emitted by `observer`'s engine at `now`.
-    pub fn on_event(
+    /// Accounts for one observation by `observer`'s engine at `now`.
+    pub fn on_observation<P: Protocol>(
         &mut self,
         observer: u32,
-        event: &Event,
+        seen: &Observation,
         now: Nanos,
-        nodes: &[Node],
+        nodes: &[Node<P>],
         net: &Network,
     ) {
-        let kind = event.kind;
-        let interesting = match kind {
-            EventKind::Up | EventKind::Updated | EventKind::Recovered => self.spread.is_some(),
-            EventKind::Down | EventKind::Left => true,
-            _ => false,
-        };
-        if !interesting {
-            return;
-        }
-        let Some(member) = index_of_name(event.member.name.as_str()) else {
-            return;
-        };
-        let generation = event.member.generation;
-        match kind {
-            EventKind::Up | EventKind::Updated | EventKind::Recovered => {
+        let member = seen.member;
+        let generation = seen.generation;
+        match seen.kind {
+            Seen::Alive => {
                 if let Some(s) = &mut self.spread
                     && s.member == member
                     && s.generation == generation
-                    && event.member.incarnation >= s.incarnation
+                    && seen.version >= s.incarnation
                 {
                     let slot = &mut s.seen[observer as usize];
                     *slot = (*slot).min(now);
@@ -194,8 +172,8 @@ impl Metrics {
                     let slot = &mut self.victims[v].seen[observer as usize];
                     *slot = (*slot).min(now);
                 }
-                if kind == EventKind::Down {
-                    self.judge_verdict(member, event, now, nodes, net);
+                if seen.kind == Seen::Dead {
+                    self.judge_verdict(seen, now, nodes, net);
                 }
             }
         }
@@ -210,25 +188,25 @@ impl Metrics {
     /// always keep the original accuser (a node that learned a death by anti-entropy gossips
     /// it under its own name). So a death counts as false only if none of its events is
     /// excused; the first event is normally the original accuser's own, local verdict.
-    fn judge_verdict(
+    fn judge_verdict<P: Protocol>(
         &mut self,
-        member: u32,
-        event: &Event,
+        seen: &Observation,
         now: Nanos,
-        nodes: &[Node],
+        nodes: &[Node<P>],
         net: &Network,
     ) {
+        let member = seen.member;
         let Some(m) = nodes.get(member as usize) else {
             return;
         };
-        if !m.is_up() || m.generation != event.member.generation {
+        if !m.is_up() || m.generation != seen.generation {
             return;
         }
-        let excused = match accuser_of(event) {
+        let excused = match seen.accuser {
             Some(accuser) => net.recently_cut(accuser, member, now),
             None => net.any_recent_partition(now),
         };
-        let key = (member, event.member.generation, event.member.incarnation);
+        let key = (member, seen.generation, seen.version);
         *self.verdicts.entry(key).or_insert(false) |= excused;
     }
 
@@ -249,7 +227,7 @@ impl Metrics {
 
     /// How long the update took to reach the nodes up at the end (the updater excluded);
     /// `None` without an update or if some node never learned it.
-    pub fn spreading(&self, nodes: &[Node]) -> Option<Spreading> {
+    pub fn spreading<P>(&self, nodes: &[Node<P>]) -> Option<Spreading> {
         let s = self.spread.as_ref()?;
         let mut times = Vec::with_capacity(nodes.len());
         for (i, node) in nodes.iter().enumerate() {
@@ -278,7 +256,7 @@ impl Metrics {
     /// The first is the earliest verdict by any engine about any victim, from its kill. The
     /// second waits, for each victim, for every node that is up at the end and has been up
     /// since before the kill; it is `None` if one of them never learned it.
-    pub fn detection(&self, nodes: &[Node]) -> (Option<Nanos>, Option<Nanos>) {
+    pub fn detection<P>(&self, nodes: &[Node<P>]) -> (Option<Nanos>, Option<Nanos>) {
         let mut first: Option<Nanos> = None;
         let mut all: Option<Nanos> = Some(0);
         if self.victims.is_empty() {
@@ -303,17 +281,6 @@ impl Metrics {
         }
         (first, all)
     }
-}
-
-/// The node that accused a member, from the event's cause. Verdicts learned by
-/// anti-entropy carry no accuser (the wire's member records do not say who declared a
-/// death), so this is `None` for them.
-fn accuser_of(event: &Event) -> Option<u32> {
-    event
-        .cause
-        .accuser
-        .as_ref()
-        .and_then(|a| index_of_name(a.as_str()))
 }
 
 /// Nearest-rank percentile of sorted, non-empty `values`.

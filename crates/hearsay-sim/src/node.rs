@@ -2,8 +2,6 @@
 //!
 //! Kept small (the engine aside), because there are tens of thousands of them.
 
-use hearsay_proto::Engine;
-
 use crate::queue::Nanos;
 
 /// Most messages queued for a paused node, like a socket's receive buffer; beyond it they
@@ -36,9 +34,9 @@ pub(crate) struct Queued {
 }
 
 /// One simulated node.
-pub(crate) struct Node {
+pub(crate) struct Node<P> {
     /// The protocol engine of the current start, if running or paused.
-    pub engine: Option<Engine>,
+    pub engine: Option<P>,
     pub status: Status,
     /// Starts so far minus one: selects the address's port.
     pub epoch: u16,
@@ -52,9 +50,9 @@ pub(crate) struct Node {
     pub inbox: Vec<Queued>,
 }
 
-impl Node {
+impl<P> Node<P> {
     /// A node that has not started.
-    pub fn waiting() -> Node {
+    pub fn waiting() -> Node<P> {
         Node {
             engine: None,
             status: Status::Waiting,

@@ -1,8 +1,8 @@
 //! The result of a run: one flat record, printed as an aligned table or as JSON.
 //!
 //! Every time is in seconds from the run's virtual start (or from the fault it measures), so
-//! two runs with the same seed print the same bytes; only `wall_s` and `peak_rss_mb` describe
-//! the machine rather than the simulation.
+//! two runs with the same seed print the same bytes; only `wall_s`, `protocol_s` and
+//! `peak_rss_mb` describe the machine rather than the simulation.
 
 use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
@@ -87,6 +87,9 @@ pub struct Report {
     pub deaths_declared: u64,
     /// Wall-clock seconds the run took.
     pub wall_s: f64,
+    /// Wall-clock seconds spent inside member calls, if measured
+    /// ([`crate::Simulation::measure_protocol_time`]).
+    pub protocol_s: Option<f64>,
     /// Peak resident memory of the process (VmHWM), in MiB; `None` where unavailable.
     pub peak_rss_mb: Option<f64>,
 }

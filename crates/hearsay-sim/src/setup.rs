@@ -6,15 +6,15 @@
 //! its saved member list): no events, no gossip, just a table that already knows everyone.
 //! The list is built once and shared by every engine.
 
-use hearsay_proto::wire::{MemberState, State};
 use rand::Rng;
 
 use crate::addr::addr_of;
+use crate::protocol::{Peer, Protocol};
 use crate::queue::{Action, Pending};
 use crate::scenario::JOIN_WINDOW;
 use crate::simulation::{Simulation, nanos_of};
 
-impl Simulation {
+impl<P: Protocol> Simulation<P> {
     /// Puts every scenario step on the agenda. At equal times, steps run in this order:
     /// starts, kills, restarts, pauses, partitions, the update, loss changes, heal, ticks.
     pub(crate) fn schedule(&mut self) {
@@ -81,7 +81,7 @@ impl Simulation {
             self.discard_output(0);
             return;
         }
-        let all = self.membership();
+        let all = P::roster(&self.membership());
         let instant = self.instant(0);
         // Engines are independent here and their output is discarded, so they can be fed
         // on several threads without touching determinism; timers are scheduled afterwards,
@@ -93,7 +93,7 @@ impl Simulation {
                 scope.spawn(move || {
                     for node in chunk.iter_mut() {
                         if let Some(engine) = node.engine.as_mut() {
-                            engine.restore(instant, all);
+                            engine.preconverge(instant, all);
                         }
                     }
                 });
@@ -105,19 +105,17 @@ impl Simulation {
     }
 
     /// Every member, alive.
-    fn membership(&self) -> Vec<MemberState> {
+    fn membership(&self) -> Vec<Peer<'_>> {
         self.nodes
             .iter()
             .enumerate()
             .filter_map(|(i, node)| {
-                let local = node.engine.as_ref()?.local();
-                Some(MemberState {
-                    name: self.names[i].clone(),
+                Some(Peer {
+                    index: i as u32,
+                    name: &self.names[i],
                     addr: addr_of(i as u32, node.epoch),
                     generation: node.generation,
-                    incarnation: local.incarnation,
-                    state: State::Alive,
-                    meta: self.meta.clone(),
+                    version: node.engine.as_ref()?.version(),
                 })
             })
             .collect()

@@ -10,17 +10,18 @@
 
 use std::time::{Duration, Instant};
 
-use hearsay_proto::{Config, ConfigError, Engine, Event, Meta, Name, Transmit};
+use hearsay_proto::{ConfigError, Engine, Name, Transmit};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use xxhash_rust::xxh3::Xxh3Default;
 
 use crate::addr::name_of;
 use crate::memory::peak_rss_mb;
-use crate::metrics::{Metrics, StatsTotals};
+use crate::metrics::{Counters, Metrics};
 use crate::network::Network;
 use crate::node::Node;
 use crate::observer::Observer;
+use crate::protocol::Protocol;
 use crate::queue::{Agenda, Nanos, Pending};
 use crate::report::Report;
 use crate::scenario::{Scenario, ScenarioError};
@@ -67,21 +68,22 @@ pub(crate) struct Faults {
 }
 
 /// A simulated cluster. Create with [`Simulation::new`], run with [`Simulation::run`].
-pub struct Simulation {
+///
+/// Its members are hearsay engines unless `P` names another [`Protocol`] implementation.
+pub struct Simulation<P: Protocol = Engine> {
     pub(crate) scenario: Scenario,
-    /// Template configuration; each engine gets a copy with its own seed.
-    pub(crate) config: Config,
+    /// Settings shared by every member; each gets its own seed on top.
+    pub(crate) config: P::Config,
     pub(crate) base: Instant,
     pub(crate) now: Nanos,
     pub(crate) end: Nanos,
     pub(crate) rng: ChaCha8Rng,
     pub(crate) agenda: Agenda,
-    pub(crate) nodes: Vec<Node>,
+    pub(crate) nodes: Vec<Node<P>>,
     pub(crate) names: Vec<Name>,
-    pub(crate) meta: Meta,
     pub(crate) net: Network,
     pub(crate) metrics: Metrics,
-    pub(crate) totals: StatsTotals,
+    pub(crate) totals: Counters,
     pub(crate) faults: Faults,
     /// Nodes of a cold join that have not started yet.
     pub(crate) unstarted: u32,
@@ -90,18 +92,24 @@ pub struct Simulation {
     pub(crate) trace: Option<Box<Xxh3Default>>,
     /// Reused buffers for draining an engine.
     pub(crate) transmit_buf: Vec<Transmit>,
-    pub(crate) event_buf: Vec<Event>,
+    pub(crate) event_buf: Vec<P::Event>,
+    /// Time spent inside member calls (output drained), if measured.
+    pub(crate) protocol_time: Option<Duration>,
 }
 
-impl Simulation {
-    /// Validates `scenario` and prepares a run (no engine is created yet).
-    pub fn new(scenario: Scenario) -> Result<Simulation, SimError> {
+impl Simulation<Engine> {
+    /// Validates `scenario` and prepares a run of hearsay engines (none is created yet).
+    pub fn new(scenario: Scenario) -> Result<Simulation<Engine>, SimError> {
+        Simulation::for_protocol(scenario)
+    }
+}
+
+impl<P: Protocol> Simulation<P> {
+    /// Validates `scenario` and prepares a run of `P` members (none is created yet).
+    pub fn for_protocol(scenario: Scenario) -> Result<Simulation<P>, SimError> {
         let scenario = scenario.validate()?;
         let n = scenario.nodes;
-        let mut config = Config::lan(n);
-        config.history_len = HISTORY_LEN;
-        config.lifeguard = scenario.lifeguard;
-        let config = config.validate()?;
+        let config = P::configure(&scenario)?;
         let names = (0..n)
             .map(|i| Name::new(&name_of(i)).expect("node names are short and non-empty"))
             .collect();
@@ -121,16 +129,16 @@ impl Simulation {
             agenda: Agenda::default(),
             nodes: (0..n).map(|_| Node::waiting()).collect(),
             names,
-            meta: Meta::from(&[][..]),
             net,
             metrics: Metrics::default(),
-            totals: StatsTotals::default(),
+            totals: Counters::default(),
             faults: Faults::default(),
             down: Vec::new(),
             unstarted: n,
             trace: None,
             transmit_buf: Vec::new(),
             event_buf: Vec::new(),
+            protocol_time: None,
             scenario,
         })
     }
@@ -140,8 +148,14 @@ impl Simulation {
         self.trace = Some(Box::new(Xxh3Default::new()));
     }
 
+    /// Also time every call into a member (with its output drained) on the wall clock, for
+    /// [`Report::protocol_s`]: the cost of the protocol without the simulator's own.
+    pub fn measure_protocol_time(&mut self) {
+        self.protocol_time = Some(Duration::ZERO);
+    }
+
     /// Runs the scenario to its end (or until `observer` asks to stop).
-    pub fn run<O: Observer>(mut self, observer: &mut O) -> Outcome {
+    pub fn run<O: Observer<P>>(mut self, observer: &mut O) -> Outcome {
         let wall = Instant::now();
         self.schedule();
         while let Some(entry) = self.agenda.pop_until(self.end) {
@@ -168,8 +182,8 @@ impl Simulation {
         &self.scenario
     }
 
-    /// The engines' configuration (each engine has its own `rng_seed`).
-    pub fn config(&self) -> &Config {
+    /// The members' shared configuration (each has its own seed on top).
+    pub fn config(&self) -> &P::Config {
         &self.config
     }
 
@@ -180,7 +194,7 @@ impl Simulation {
     }
 
     /// The engine of node `index`, if it is running or paused.
-    pub fn engine(&self, index: u32) -> Option<&Engine> {
+    pub fn engine(&self, index: u32) -> Option<&P> {
         self.nodes.get(index as usize)?.engine.as_ref()
     }
 
@@ -211,11 +225,23 @@ impl Simulation {
         d.min(u128::from(Nanos::MAX - 1)) as Nanos
     }
 
+    /// Starts timing a member call, if protocol time is measured.
+    pub(crate) fn start_stopwatch(&self) -> Option<Instant> {
+        self.protocol_time.is_some().then(Instant::now)
+    }
+
+    /// Adds the time since `started` to the protocol time.
+    pub(crate) fn stop_stopwatch(&mut self, started: Option<Instant>) {
+        if let (Some(total), Some(started)) = (self.protocol_time.as_mut(), started) {
+            *total += started.elapsed();
+        }
+    }
+
     /// Turns the counters into a report.
     fn finish(mut self, wall: Duration) -> Outcome {
         for node in &self.nodes {
             if let Some(engine) = &node.engine {
-                self.totals.add(engine.stats());
+                engine.add_counters(&mut self.totals);
             }
         }
         let s = &self.scenario;
@@ -270,6 +296,7 @@ impl Simulation {
             refutations: self.totals.refutations,
             deaths_declared: self.totals.deaths_declared,
             wall_s: wall.as_secs_f64(),
+            protocol_s: self.protocol_time.map(|d| d.as_secs_f64()),
             peak_rss_mb: peak_rss_mb(),
         };
         let trace_hash = self.trace.as_ref().map(|h| h.digest());
@@ -285,7 +312,7 @@ pub fn run(scenario: Scenario) -> Result<Report, SimError> {
 
 /// Frees the engines on several threads: at 10,000 nodes they hold 10^8 member records,
 /// and freeing them one by one takes seconds.
-fn drop_in_parallel(mut nodes: Vec<Node>) {
+fn drop_in_parallel<P: Send>(mut nodes: Vec<Node<P>>) {
     let per_thread = nodes.len().div_ceil(worker_threads()).max(1);
     std::thread::scope(|scope| {
         for chunk in nodes.chunks_mut(per_thread) {
