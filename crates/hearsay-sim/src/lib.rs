@@ -68,4 +68,4 @@ pub use observer::Observer;
 pub use protocol::{Boot, Observation, Peer, Protocol, Seen};
 pub use report::Report;
 pub use scenario::{Scenario, ScenarioError};
-pub use simulation::{HISTORY_LEN, Outcome, SimError, Simulation, TICK, run};
+pub use simulation::{HISTORY_LEN, Outcome, SimError, Simulation, TICK, TrafficSoFar, run};

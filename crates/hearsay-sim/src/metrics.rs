@@ -101,6 +101,8 @@ pub(crate) struct Metrics {
     pub agreement_checks: u64,
     pub agreement_hits: u64,
     spread: Option<Spread>,
+    /// Wire bytes and datagrams sent before the followed update was made.
+    pub before_update: Option<(u64, u64)>,
     victims: Vec<Victim>,
     victim_slot: BTreeMap<(u32, u64), usize>,
     /// Death verdicts about running members: (member, generation, incarnation) -> excused.
@@ -125,6 +127,7 @@ impl Metrics {
         incarnation: u32,
         at: Nanos,
     ) {
+        self.before_update = Some((self.traffic.wire_bytes(), self.traffic.datagrams_sent));
         self.spread = Some(Spread {
             member,
             generation,
@@ -228,6 +231,20 @@ impl Metrics {
     /// How long the update took to reach the nodes up at the end (the updater excluded);
     /// `None` without an update or if some node never learned it.
     pub fn spreading<P>(&self, nodes: &[Node<P>]) -> Option<Spreading> {
+        let times = self.spread_times(nodes)?;
+        if times.is_empty() {
+            return None;
+        }
+        Some(Spreading {
+            p50: percentile(&times, 50),
+            p99: percentile(&times, 99),
+            max: *times.last().unwrap_or(&0),
+        })
+    }
+
+    /// When each node up at the end (the updater excluded) learned the update, from the
+    /// update, sorted; `None` without an update or if some node never learned it.
+    pub fn spread_times<P>(&self, nodes: &[Node<P>]) -> Option<Vec<Nanos>> {
         let s = self.spread.as_ref()?;
         let mut times = Vec::with_capacity(nodes.len());
         for (i, node) in nodes.iter().enumerate() {
@@ -240,15 +257,8 @@ impl Metrics {
             }
             times.push(seen.saturating_sub(s.at));
         }
-        if times.is_empty() {
-            return None;
-        }
         times.sort_unstable();
-        Some(Spreading {
-            p50: percentile(&times, 50),
-            p99: percentile(&times, 99),
-            max: *times.last().unwrap_or(&0),
-        })
+        Some(times)
     }
 
     /// Detection times: (first node to learn of any kill, every observer of every kill).

@@ -54,6 +54,24 @@ pub struct Outcome {
     /// Hash of every delivered message (time, sender, receiver, bytes), if requested with
     /// [`Simulation::record_trace`]: equal hashes mean identical runs.
     pub trace_hash: Option<u64>,
+    /// How long the update took to reach each node up at the end (the updater excluded),
+    /// sorted; empty without an update or if some node never learned it.
+    pub spread_times: Vec<Duration>,
+    /// Traffic sent before the update was made, if there was one: the cluster's idle
+    /// cost when the update comes late in a run.
+    pub before_update: Option<TrafficSoFar>,
+}
+
+/// Traffic totals up to a moment of the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TrafficSoFar {
+    /// Virtual time of the moment.
+    pub at: Duration,
+    /// Bytes on the wire (headers included), datagrams and streams.
+    pub wire_bytes: u64,
+    /// Datagrams sent.
+    pub datagrams: u64,
 }
 
 /// Fault bookkeeping for "has the network been calm lately?".
@@ -198,6 +216,11 @@ impl<P: Protocol> Simulation<P> {
         self.nodes.get(index as usize)?.engine.as_ref()
     }
 
+    /// When every node first saw every node alive after a cold join, if it has happened.
+    pub fn join_converged_at(&self) -> Option<Duration> {
+        self.metrics.join_converged.map(Duration::from_nanos)
+    }
+
     /// How long the network has been free of faults (no loss, no partition, no paused
     /// node); `None` while a fault is in force.
     pub fn calm_for(&self) -> Option<Duration> {
@@ -300,8 +323,29 @@ impl<P: Protocol> Simulation<P> {
             peak_rss_mb: peak_rss_mb(),
         };
         let trace_hash = self.trace.as_ref().map(|h| h.digest());
+        let spread_times = self
+            .metrics
+            .spread_times(&self.nodes)
+            .unwrap_or_default()
+            .into_iter()
+            .map(Duration::from_nanos)
+            .collect();
+        let before_update = self
+            .metrics
+            .before_update
+            .zip(self.metrics.update_at())
+            .map(|((wire_bytes, datagrams), at)| TrafficSoFar {
+                at: Duration::from_nanos(at),
+                wire_bytes,
+                datagrams,
+            });
         drop_in_parallel(std::mem::take(&mut self.nodes));
-        Outcome { report, trace_hash }
+        Outcome {
+            report,
+            trace_hash,
+            spread_times,
+            before_update,
+        }
     }
 }
 
