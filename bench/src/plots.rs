@@ -84,7 +84,7 @@ pub fn median_of(values: &[Option<f64>]) -> Option<f64> {
     }
     present.sort_by(f64::total_cmp);
     let mid = present.len() / 2;
-    Some(if present.len() % 2 == 0 {
+    Some(if present.len().is_multiple_of(2) {
         (present[mid - 1] + present[mid]) / 2.0
     } else {
         present[mid]
@@ -162,7 +162,11 @@ impl Chart {
     }
 }
 
-type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+/// What drawing on backend `DB` gives: `T`, or plotters' error for that backend.
+type Drawn<DB, T> = Result<T, DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+type DrawResult<DB> = Drawn<DB, ()>;
+/// A part of a chart's canvas, in pixels.
+type Area<DB> = DrawingArea<DB, Shift>;
 
 /// Writes `dissemination`, `false_positives` and `bytes_per_member` into `dir` (created
 /// if missing), each as `.svg` and, when [`png_font`] finds a font, as `.png`; returns
@@ -292,7 +296,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -309,17 +313,17 @@ fn text<'a>(family: &'a str, size: u32, h: HPos, v: VPos) -> TextStyle<'a> {
 }
 
 const GREY: RGBColor = RGBColor(90, 90, 90);
-const LEGEND_WIDTH: u32 = 215;
+const LEGEND_WIDTH: u32 = 232;
 const HEADER_HEIGHT: u32 = 62;
 
 /// Paints the background, title and subtitle; returns the chart's area and the legend's
 /// column to its right.
-fn frame<'a, DB: DrawingBackend>(
+fn frame<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
-    family: &'a str,
+    family: &str,
     title: &str,
     subtitle: &str,
-) -> Result<(DrawingArea<DB, Shift>, DrawingArea<DB, Shift>), DrawingAreaErrorKind<DB::ErrorType>> {
+) -> Drawn<DB, (Area<DB>, Area<DB>)> {
     root.fill(&WHITE)?;
     let (width, _) = root.dim_in_pixel();
     let centre = (width / 2) as i32;
@@ -350,17 +354,17 @@ fn draw_legend<DB: DrawingBackend>(
     y += 28;
     for (label, look) in entries {
         let mid = y + 8;
-        let sample = vec![(8, mid), (46, mid)];
+        let sample = vec![(8, mid), (42, mid)];
         if look.dashed {
             area.draw(&DashedPathElement::new(sample, 7, 4, look.stroke()))?;
         } else {
             area.draw(&PathElement::new(sample, look.stroke()))?;
         }
-        draw_marker(area, (27, mid), look)?;
+        draw_marker(area, (25, mid), look)?;
         area.draw_text(
             label,
             &text(family, 14, HPos::Left, VPos::Center),
-            (54, mid),
+            (50, mid),
         )?;
         y += 24;
     }
@@ -427,16 +431,32 @@ where
     Ok(())
 }
 
+/// What the axes say: descriptions, about how many x ticks, and how x ticks read.
+struct AxisText<'f> {
+    x_desc: &'f str,
+    y_desc: &'f str,
+    x_ticks: usize,
+    x_fmt: &'f dyn Fn(&f64) -> String,
+}
+
+/// A figure for a tick label: no decimals when whole, otherwise up to three.
+fn tick(v: &f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        format!("{v:.0}")
+    } else {
+        let s = format!("{v:.3}");
+        s.trim_end_matches('0').to_string()
+    }
+}
+
 /// Builds the chart with its grid, axis descriptions and tick labels.
 fn axes<'a, DB, X, Y>(
     area: &'a DrawingArea<DB, Shift>,
     family: &str,
     x: X,
     y: Y,
-    x_desc: &str,
-    y_desc: &str,
-    x_fmt: &dyn Fn(&f64) -> String,
-) -> Result<Chart2d<'a, DB, X::CoordDescType, Y::CoordDescType>, DrawingAreaErrorKind<DB::ErrorType>>
+    labels: &AxisText<'_>,
+) -> Drawn<DB, Chart2d<'a, DB, X::CoordDescType, Y::CoordDescType>>
 where
     DB: DrawingBackend,
     X: AsRangedCoord<Value = f64>,
@@ -446,19 +466,23 @@ where
 {
     let mut chart = ChartBuilder::on(area)
         .margin_top(8)
+        .margin_left(14)
         .margin_right(12)
         .x_label_area_size(50)
-        .y_label_area_size(72)
+        .y_label_area_size(62)
         .build_cartesian_2d(x, y)?;
     chart
         .configure_mesh()
-        .x_desc(x_desc)
-        .y_desc(y_desc)
-        .x_label_formatter(x_fmt)
+        .x_desc(labels.x_desc)
+        .y_desc(labels.y_desc)
+        .x_labels(labels.x_ticks)
+        .y_labels(8)
+        .x_label_formatter(labels.x_fmt)
+        .y_label_formatter(&tick)
         .axis_desc_style((family, 16))
         .label_style((family, 14))
-        .bold_line_style(RGBColor(215, 215, 215))
-        .light_line_style(RGBColor(240, 240, 240))
+        .bold_line_style(RGBColor(220, 220, 220))
+        .light_line_style(TRANSPARENT)
         .draw()?;
     Ok(chart)
 }
@@ -528,9 +552,12 @@ fn draw_dissemination<DB: DrawingBackend>(
         family,
         0.0..x_max,
         0.0..1.02,
-        "seconds since the update",
-        "fraction of members reached",
-        &|x| format!("{x}"),
+        &AxisText {
+            x_desc: "seconds since the update",
+            y_desc: "fraction of the other members reached",
+            x_ticks: 10,
+            x_fmt: &tick,
+        },
     )?;
     let mut entries = Vec::new();
     let mut bold = Vec::new();
@@ -638,14 +665,12 @@ fn draw_false_positives<DB: DrawingBackend>(
         family,
         lo..hi,
         -top * 0.02..top,
-        "datagram loss",
-        "false deaths per member-hour",
-        &|x| {
-            if *x < 0.0 {
-                String::new()
-            } else {
-                format!("{x}%")
-            }
+        &AxisText {
+            x_desc: "datagram loss",
+            y_desc: "false deaths per member-hour",
+            // Ticks every 10%, where the runs are.
+            x_ticks: ((hi - lo) / 10.0).floor() as usize + 1,
+            x_fmt: &|x| format!("{}%", tick(x)),
         },
     )?;
     // Lines at the same loss and figure (zeros, typically) would hide one another: each
@@ -654,7 +679,7 @@ fn draw_false_positives<DB: DrawingBackend>(
     let mut entries = Vec::new();
     for (i, (&(system, nodes, pauses), points)) in series.iter_mut().enumerate() {
         points.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let dodge = (i as f64 - (count as f64 - 1.0) / 2.0) * 0.35;
+        let dodge = (i as f64 - (count as f64 - 1.0) / 2.0) * 0.6;
         let shifted: Vec<(f64, f64)> = points.iter().map(|&(x, y)| (x + dodge, y)).collect();
         let rank = sizes.iter().position(|&n| n == nodes).unwrap_or(0);
         let look = Look {
@@ -747,9 +772,12 @@ fn draw_bytes_per_member<DB: DrawingBackend>(
         family,
         (lo..hi).log_scale(),
         0.0..y_top(max),
-        "cluster size (members, log scale)",
-        "bytes per member per second",
-        &|x| thousands(x.round() as u64),
+        &AxisText {
+            x_desc: "cluster size (members, log scale)",
+            y_desc: "bytes per member per second",
+            x_ticks: 10,
+            x_fmt: &|x| thousands(x.round() as u64),
+        },
     )?;
     let mut entries = Vec::new();
     for (i, (system, points)) in series.iter().enumerate() {
@@ -757,7 +785,7 @@ fn draw_bytes_per_member<DB: DrawingBackend>(
         let nudge = if i == 0 { 0.985 } else { 1.015 };
         let look = Look {
             marker: Marker::Circle,
-            ..Look::line(shade(*system, 1, 2), 2)
+            ..Look::line(shade(*system, 0, 1), 2)
         };
         chart.draw_series(points.iter().map(|&(x, median, min, max)| {
             ErrorBar::new_vertical(x * nudge, min, median, max, look.stroke(), 10)
