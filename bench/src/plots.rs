@@ -666,7 +666,7 @@ fn draw_false_positives<DB: DrawingBackend>(
         lo..hi,
         -top * 0.02..top,
         &AxisText {
-            x_desc: "datagram loss",
+            x_desc: "datagram loss (%)",
             y_desc: "false deaths per member-hour",
             // Ticks every 10%, where the runs are.
             x_ticks: ((hi - lo) / 10.0).floor() as usize + 1,
