@@ -2,4 +2,5 @@
 
 pub mod cell;
 pub mod foca_member;
+pub mod plots;
 pub mod results;
