@@ -292,7 +292,8 @@ fn shade(system: System, rank: usize, count: usize) -> RGBColor {
     )
 }
 
-fn thousands(n: u64) -> String {
+/// `10000` as `10,000`.
+pub(crate) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

@@ -80,6 +80,10 @@ pub struct Row {
     pub loss: f64,
     /// Whether 2% of the members were pausing 2-5 s at random.
     pub pauses: bool,
+    /// The run's limit, for figures a run may not reach (cold join): a `None` figure
+    /// means "more than this".
+    #[serde(default)]
+    pub limit: Option<f64>,
     /// hearsay's figure per seed (`None`: the run did not reach it, for example a cold
     /// join that did not converge before the run's end).
     pub hearsay: Vec<Option<f64>>,

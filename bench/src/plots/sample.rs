@@ -74,6 +74,7 @@ pub fn sample_results() -> Results {
                     nodes,
                     loss,
                     pauses,
+                    limit: None,
                     hearsay,
                     foca: per_seed(&seeds, salt + 7, 20.0 * stress, 0.4, 0.0),
                 });
@@ -87,6 +88,7 @@ pub fn sample_results() -> Results {
             nodes,
             loss: 0.0,
             pauses: false,
+            limit: None,
             hearsay: per_seed(&seeds, u64::from(nodes), 120.0 + 15.0 * log, 0.05, 0.0),
             foca: per_seed(&seeds, u64::from(nodes) + 1, 200.0 + 30.0 * log, 0.08, 0.0),
         });
