@@ -11,7 +11,9 @@
 //!   produces an `Updated` event and is queued again for gossip.
 //! * `seen_news`: the same datagram a second time, right after the first. Each piece of news
 //!   reaches a node about `retransmit_limit` times, so this is the common case: the updates are
-//!   recognised by their hashes and skipped undecoded, leaving the ping and the full ack.
+//!   recognised by their hashes and skipped undecoded (all but the odd one whose slot in the
+//!   direct-mapped filter another took, which is decoded and found old), leaving the ping and
+//!   the full ack.
 //!
 //! The engine runs on fixed inputs (a seeded RNG, one constant `now`), so runs are repeatable.
 

@@ -79,7 +79,8 @@ fn lookups(c: &mut Criterion) {
     group.finish();
 }
 
-/// A member's changes in `apply/*`: its current incarnation, tracked by the benchmark.
+/// The members `apply/suspect` and `apply/dead` accuse, one after the other, and the
+/// incarnation each is at in the engine.
 struct Subjects {
     incarnations: Vec<u32>,
     order: Box<dyn Iterator<Item = usize>>,
@@ -135,8 +136,8 @@ fn dead(i: usize, incarnation: u32) -> Message {
     })
 }
 
-/// Benchmarks news that changes member `i` from alive (at `incarnation`) to what `news` says,
-/// the previous subject being brought back alive untimed first.
+/// Benchmarks applying `news(i, incarnation)` about an alive member `i` at its current
+/// incarnation, after bringing the previous subject back alive (untimed).
 fn bench_accusation(
     group: &mut BenchmarkGroup<'_, WallTime>,
     label: &str,
