@@ -96,6 +96,10 @@ pub struct Figures {
     pub cpu_us_per_datagram: Option<f64>,
     /// Peak resident memory of the process, MiB.
     pub peak_memory_mb: Option<f64>,
+    /// Wire bytes per member per second over the whole run (not in the table; for
+    /// looking at the cost of a fault).
+    #[serde(default)]
+    pub bytes_per_member_s: Option<f64>,
     /// Wall-clock seconds the run took.
     pub wall_s: f64,
 }
@@ -160,6 +164,7 @@ impl Cell {
         let mut f = Figures {
             wall_s: r.wall_s,
             peak_memory_mb: r.peak_rss_mb,
+            bytes_per_member_s: Some(r.bytes_per_member_s),
             cpu_us_per_datagram: r
                 .protocol_s
                 .filter(|_| r.datagrams > 0)

@@ -150,11 +150,10 @@ pub fn cell_text(values: &[Option<f64>], row: &Row) -> String {
     if values.len() < 2 {
         return median;
     }
-    format!(
-        "{median} ({}-{})",
-        reached(s.min, row.limit),
-        reached(s.max, row.limit)
-    )
+    let (low, high) = (reached(s.min, row.limit), reached(s.max, row.limit));
+    // "732->900" would read as an arrow.
+    let dash = if high.starts_with('>') { " - " } else { "-" };
+    format!("{median} ({low}{dash}{high})")
 }
 
 /// hearsay / foca of the medians, or a bound when foca did not reach the figure.
@@ -254,7 +253,7 @@ mod tests {
             &[None, None, Some(450.0)],
         );
         assert_eq!(ratio_text(&r), "<0.008x");
-        assert_eq!(cell_text(&r.foca, &r), ">900 (450->900)");
+        assert_eq!(cell_text(&r.foca, &r), ">900 (450 - >900)");
         assert_eq!(target(&r).unwrap().1, Verdict::Met);
     }
 
