@@ -115,6 +115,8 @@ fn stream_cases() -> Vec<(&'static str, Message)> {
             Message::SyncDigest(SyncDigest {
                 root: 0x0123_4567_89ab_cdef,
                 live: 10_000,
+                state_root: 0x1111_2222_3333_4444,
+                kv_root: 0x5555_6666_7777_8888,
             }),
         ),
         ("sync_buckets", Message::SyncBuckets(SyncBuckets { hashes })),

@@ -86,6 +86,20 @@ pub struct Config {
     pub max_pending_events: usize,
     /// Expected cluster size; only sizes initial allocations. Defaults to the preset's `n`.
     pub expected_members: NonZeroU32,
+    /// Largest value of either store (per-node state, cluster-wide map), in bytes. Larger
+    /// writes are refused; larger values from peers are dropped and counted. Defaults to
+    /// 1 MiB; at most 16 MiB and at most `max_stream_bytes - 64 KiB`.
+    pub max_value_bytes: usize,
+    /// How long deletes of either store are kept as tombstones before they are collected.
+    /// A replica away for longer gets a full reset of per-node state instead of a merge.
+    /// Defaults to 1 hour.
+    pub tombstone_grace: Duration,
+    /// Stamps of cluster-wide writes further ahead of this node's wall clock than this are
+    /// refused (a broken clock would otherwise win every later write). Defaults to 60 s.
+    pub max_clock_skew: Duration,
+    /// Store updates waiting to be piggybacked, at most; beyond it the most-sent is dropped
+    /// (anti-entropy repairs). Defaults to 4096.
+    pub max_store_backlog: usize,
 }
 
 /// What is wrong with a [`Config`].
@@ -130,6 +144,9 @@ pub enum ConfigError {
     /// A count that must be positive is zero.
     #[error("{0} must be greater than zero")]
     Zero(&'static str),
+    /// `max_value_bytes` is over 16 MiB or leaves no room in a stream message.
+    #[error("max_value_bytes is {0}; use at most 16 MiB and at most max_stream_bytes - 64 KiB")]
+    ValueSize(usize),
 }
 
 const fn nz(n: u32) -> NonZeroU32 {
@@ -171,6 +188,10 @@ impl Config {
             history_len: 1024,
             max_pending_events: 65_536,
             expected_members: NonZeroU32::new(n).unwrap_or(nz(1)),
+            max_value_bytes: 1 << 20,
+            tombstone_grace: Duration::from_secs(3600),
+            max_clock_skew: Duration::from_secs(60),
+            max_store_backlog: 4096,
         }
     }
 
@@ -259,6 +280,14 @@ impl Config {
         }
         if self.max_pending_events == 0 {
             return Err(ConfigError::Zero("max_pending_events"));
+        }
+        if self.max_store_backlog == 0 {
+            return Err(ConfigError::Zero("max_store_backlog"));
+        }
+        if self.max_value_bytes > crate::wire::MAX_VALUE_WIRE_BYTES
+            || self.max_value_bytes + (64 << 10) > self.max_stream_bytes
+        {
+            return Err(ConfigError::ValueSize(self.max_value_bytes));
         }
         Ok(self)
     }

@@ -25,6 +25,7 @@ use crate::intern::{Record, intern_all};
 use crate::member::{Draft, Member, Members, Slot, share_if_empty};
 use crate::probe::Prober;
 use crate::seen::SeenFilter;
+use crate::store::Stores;
 use crate::suspicion::Suspicions;
 use crate::sync::SyncState;
 use crate::update::{Tombstone, Update};
@@ -80,6 +81,22 @@ pub enum CommandError {
     /// The node has left the cluster; nothing changed. Start a new engine to rejoin.
     #[error("this node has left the cluster; start a new node to rejoin")]
     Left,
+    /// A store key that is empty or too long; nothing changed.
+    #[error("key is {len} bytes; keys must be 1 to {max} bytes of UTF-8")]
+    BadKey {
+        /// Length given.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A store value over `max_value_bytes`; nothing changed.
+    #[error("value is {len} bytes; the limit is {max} (max_value_bytes)")]
+    ValueTooLarge {
+        /// Size given.
+        len: usize,
+        /// Configured limit.
+        max: usize,
+    },
 }
 
 /// One node's SWIM + Lifeguard protocol engine. See the module docs for the driving contract.
@@ -107,6 +124,8 @@ pub struct Engine {
     pub(crate) seen: SeenFilter,
     /// Hashes of the news in the datagram being decoded, recorded once it proves valid.
     fresh: Vec<u64>,
+    /// Replicated state: per-node key/value and the cluster-wide map.
+    pub(crate) store: Stores,
 }
 
 impl Engine {
@@ -133,7 +152,15 @@ impl Engine {
         let first_sync =
             now + config.sync_interval_busy + jitter(&mut rng, config.sync_interval_busy);
         let next_gossip = now + jitter(&mut rng, config.gossip_interval);
+        // Seeded from the configuration rather than drawn from `rng`, so that adding the
+        // stores left every membership decision of a seeded run as it was.
+        let store = Stores::new(
+            now,
+            config.rng_seed ^ 0x5707_e5ee_d000,
+            config.max_store_backlog,
+        );
         Ok(Engine {
+            store,
             awareness: Awareness::new(config.awareness_max_multiplier.get(), config.lifeguard),
             probe: Prober::new(first_probe),
             sync: SyncState::new(first_sync, config.join_retry_initial),
@@ -272,6 +299,9 @@ impl Engine {
                         Message::Dead(d) => {
                             self.apply(now, Update::dead(d.clone()), Via::Gossip(from))
                         }
+                        Message::StateUpdate(_) | Message::KvUpdate(_) => {
+                            self.on_store_update(now, from, msg.clone())
+                        }
                         _ => {}
                     }
                 }
@@ -339,6 +369,7 @@ impl Engine {
         }
         self.sync_timers(now);
         self.collect_tombstones(now);
+        self.store_timers(now);
     }
 
     /// The next thing to send, if any.
@@ -352,13 +383,15 @@ impl Engine {
 
     /// When [`Engine::handle_timeout`] should be called next.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let gossip = (!self.gossip.is_empty()).then_some(self.next_gossip);
+        let news = !self.gossip.is_empty() || !self.store.gossip.is_empty();
+        let gossip = news.then_some(self.next_gossip);
         [
             self.probe.next_deadline(self.probing()),
             self.suspicions.next_deadline(),
             gossip,
             self.sync.next_deadline(self.syncing()),
             self.tombstones.front().map(|t| t.expires),
+            self.store_next_deadline(),
         ]
         .into_iter()
         .flatten()

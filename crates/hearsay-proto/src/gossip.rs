@@ -174,15 +174,18 @@ impl Engine {
     /// Sends one datagram to `to`: `first` messages, then as much queued news as fits.
     pub(crate) fn send_datagram(&mut self, to: SocketAddr, first: &[Message]) {
         let max = self.config.max_datagram_bytes;
-        let mut buf = Vec::with_capacity(if self.gossip.is_empty() { 64 } else { max });
+        let news = !self.gossip.is_empty() || !self.store.gossip.is_empty();
+        let mut buf = Vec::with_capacity(if news { max } else { 64 });
         wire::start_datagram(&mut buf);
         for m in first {
             wire::encode_message(m, &mut buf);
         }
         debug_assert!(buf.len() <= max);
-        if !self.gossip.is_empty() {
+        if news {
             let limit = self.config.retransmit_limit(self.members.live());
+            // Membership news first: failure detection must not wait behind data.
             self.gossip.pack(limit, &mut buf, max);
+            self.store.gossip.pack(limit, &mut buf, max);
         }
         self.stats.datagrams_out += 1;
         self.stats.datagram_bytes_out += buf.len() as u64;
@@ -196,7 +199,7 @@ impl Engine {
     /// One gossip round: news to `gossip_fanout` random members (recently dead ones included,
     /// so a falsely accused node hears of it and refutes).
     pub(crate) fn gossip_round(&mut self, now: Instant) {
-        if self.gossip.is_empty() {
+        if self.gossip.is_empty() && self.store.gossip.is_empty() {
             return;
         }
         let fanout = self.config.gossip_fanout as usize;
@@ -209,7 +212,7 @@ impl Engine {
         for slot in targets {
             let addr = self.members.get(slot).addr;
             self.send_datagram(addr, &[]);
-            if self.gossip.is_empty() {
+            if self.gossip.is_empty() && self.store.gossip.is_empty() {
                 break;
             }
         }

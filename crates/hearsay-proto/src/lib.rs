@@ -84,6 +84,7 @@ mod name;
 mod probe;
 mod seen;
 mod stats;
+pub mod store;
 mod suspicion;
 mod sync;
 mod update;
@@ -94,7 +95,8 @@ pub use engine::{CommandError, Engine, LocalNode, Transmit, TransmitKind};
 pub use event::{Cause, Event, EventKind, MemberView, Via};
 pub use name::{MAX_NAME_BYTES, Name, NameError};
 pub use stats::Stats;
-pub use wire::{Meta, State};
+pub use store::{KvEntry, StoreEvent};
+pub use wire::{Key, Meta, State, Value};
 
 /// A fixed starting instant for unit tests (the engine itself never reads the clock).
 #[cfg(test)]

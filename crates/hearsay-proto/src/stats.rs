@@ -48,6 +48,12 @@ pub struct Stats {
     pub join_attempts: u64,
     /// Events dropped because the driver did not drain them.
     pub events_dropped: u64,
+    /// Store repairs started: a peer's sync digest showed a store root different from ours.
+    pub store_repairs: u64,
+    /// Store entries (map entries, member-state keys) sent in repairs.
+    pub store_entries_sent: u64,
+    /// Store entries received in repairs.
+    pub store_entries_received: u64,
     /// Input the engine could not use, by reason (`truncated`, `bad_version`, `misdirected` ...).
     pub dropped: BTreeMap<&'static str, u64>,
 }

@@ -155,6 +155,8 @@ impl Engine {
         let msg = Message::SyncDigest(SyncDigest {
             root: d.root(),
             live: d.live(),
+            state_root: self.state_root(),
+            kv_root: self.kv_root(),
         });
         self.send_stream(peer, &msg);
     }
@@ -176,7 +178,12 @@ impl Engine {
                     own.buckets().to_vec()
                 };
                 self.send_stream(from, &Message::SyncBuckets(SyncBuckets { hashes }));
+                self.on_store_roots(from, d.state_root, d.kv_root);
             }
+            Message::StateUpdate(_) | Message::KvUpdate(_) => self.on_store_update(now, from, msg),
+            Message::StoreHashes(h) => self.on_store_hashes(from, h),
+            Message::KvEntries(e) => self.on_kv_entries(now, from, e),
+            Message::StateEntries(e) => self.on_state_entries(from, e),
             Message::SyncBuckets(b) => self.on_sync_buckets(now, from, b),
             Message::SyncEntries(e) => {
                 let buckets = e.buckets.clone();

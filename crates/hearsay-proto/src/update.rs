@@ -208,6 +208,10 @@ impl Engine {
             confirmations = confirmations.max(self.suspicions.confirmations(u.name.as_str()));
             self.suspicions.remove(u.name.as_str());
         }
+        if !u.state.is_live() || restarted {
+            // The state of a member that is gone, or of its previous start, goes with it.
+            self.forget_state_of(&u.name);
+        }
         if !u.state.is_live() {
             self.tombstones.push_back(Tombstone {
                 expires: now + self.config.dead_retention,

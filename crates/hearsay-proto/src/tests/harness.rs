@@ -15,6 +15,7 @@ pub struct Node {
     pub running: bool,
     pub paused_until: Option<Instant>,
     pub events: Vec<Event>,
+    pub store_events: Vec<crate::StoreEvent>,
 }
 
 pub struct Net {
@@ -79,6 +80,7 @@ impl Net {
             running: true,
             paused_until: None,
             events: Vec::new(),
+            store_events: Vec::new(),
         };
         if i < self.nodes.len() {
             self.nodes[i] = node;
@@ -120,6 +122,9 @@ impl Net {
         }
         while let Some(e) = self.nodes[i].engine.poll_event() {
             self.nodes[i].events.push(e);
+        }
+        while let Some(e) = self.nodes[i].engine.poll_store_event() {
+            self.nodes[i].store_events.push(e);
         }
     }
 

@@ -38,9 +38,10 @@
 //! | 6    | `Suspect`      | name, generation, incarnation, from                           |
 //! | 7    | `Dead`         | name, generation, incarnation, from                           |
 //! | 8    | `PushPull`     | flags (bit 0 join, bit 1 complete, bit 2 reply), members      |
-//! | 9    | `SyncDigest`   | root, live                                                    |
+//! | 9    | `SyncDigest`   | root, live, state_root and kv_root (8-byte LE words each)     |
 //! | 10   | `SyncBuckets`  | hashes                                                        |
 //! | 11   | `SyncEntries`  | buckets, flags (bit 0 reply), members                         |
+//! | 12-16| store messages | see `codec/store.rs`                                          |
 //!
 //! A member record is name, addr, generation, incarnation, state, meta.
 //!
@@ -48,7 +49,7 @@
 //!
 //! A **datagram** is [`VERSION`] followed by any number of messages, each framed as
 //! `kind, body length (varint), body`. The length prefix lets a receiver skip kinds it does not
-//! know (they are counted, not refused). Kinds 8 to 11 are too large for a datagram and are
+//! know (they are counted, not refused). Kinds 8 to 11 and 14 to 16 are too large for a datagram and are
 //! refused there ([`DecodeError::StreamOnly`]). A datagram is at most
 //! [`MAX_DATAGRAM_BYTES`] long. Inside a framed body, a field that runs past the body is
 //! [`DecodeError::Malformed`], while a frame that runs past the datagram is
@@ -63,6 +64,7 @@
 
 mod body;
 mod reader;
+mod store;
 mod varint;
 
 use body::{body_len, decode_body, kind_of, put_body};
@@ -101,6 +103,9 @@ pub enum DecodeError {
     /// A member name that is empty, longer than [`crate::MAX_NAME_BYTES`], or not UTF-8.
     #[error("bad member name")]
     BadName,
+    /// A store key that is empty, longer than [`crate::wire::MAX_KEY_BYTES`], or not UTF-8.
+    #[error("bad store key")]
+    BadKey,
     /// A socket address whose tag byte is neither 4 nor 6.
     #[error("bad socket address")]
     BadAddress,
@@ -131,6 +136,7 @@ impl DecodeError {
             DecodeError::BadVersion(_) => "bad_version",
             DecodeError::UnknownKind(_) => "unknown_kind",
             DecodeError::BadName => "bad_name",
+            DecodeError::BadKey => "bad_key",
             DecodeError::BadAddress => "bad_address",
             DecodeError::BadState => "bad_state",
             DecodeError::VarintOverflow => "varint_overflow",
@@ -171,7 +177,7 @@ pub fn decode_datagram(bytes: &[u8], out: &mut Vec<Message>) -> Result<usize, De
     decode_datagram_with(bytes, out, |_| true)
 }
 
-/// As [`decode_datagram`], but each membership update (alive, suspect, dead) is first shown to
+/// As [`decode_datagram`], but each piece of news (alive, suspect, dead, store updates) is first shown to
 /// `keep` as its raw framed bytes, and skipped undecoded when `keep` returns false. The engine
 /// uses it to drop news it has already seen without paying for decoding it again.
 pub fn decode_datagram_with(
@@ -211,7 +217,7 @@ fn decode_datagram_into(
             skipped += 1;
             continue;
         }
-        if body::is_membership_update(kind) && !keep(&bytes[frame_start..frame_end]) {
+        if body::is_news(kind) && !keep(&bytes[frame_start..frame_end]) {
             continue;
         }
         let mut br = Reader::new(body);

@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use crate::Name;
+use crate::wire::{KvEntries, KvUpdate, StateEntries, StateUpdate, StoreHashes};
 
 /// Opaque application metadata attached to a member (shared, cheap to clone).
 pub type Meta = Arc<[u8]>;
@@ -174,6 +175,11 @@ pub struct SyncDigest {
     pub root: u64,
     /// How many alive or suspect members the sender has.
     pub live: u32,
+    /// Root of the sender's per-node state tree ([`crate::store`]); a receiver whose root
+    /// differs starts that store's repair.
+    pub state_root: u64,
+    /// Root of the sender's cluster-wide map tree.
+    pub kv_root: u64,
 }
 
 /// Anti-entropy, step 2 (digests differed): the receiver's per-bucket digests.
@@ -221,4 +227,14 @@ pub enum Message {
     SyncBuckets(SyncBuckets),
     /// See [`SyncEntries`] (stream only).
     SyncEntries(SyncEntries),
+    /// See [`StateUpdate`].
+    StateUpdate(StateUpdate),
+    /// See [`KvUpdate`].
+    KvUpdate(KvUpdate),
+    /// See [`StoreHashes`] (stream only).
+    StoreHashes(StoreHashes),
+    /// See [`KvEntries`] (stream only).
+    KvEntries(KvEntries),
+    /// See [`StateEntries`] (stream only).
+    StateEntries(StateEntries),
 }

@@ -7,6 +7,7 @@
 
 mod codec;
 mod message;
+mod store_message;
 
 pub use codec::{
     DATAGRAM_HEADER_BYTES, DecodeError, MAX_META_WIRE_BYTES, VERSION, decode_datagram,
@@ -16,4 +17,8 @@ pub use codec::{
 pub use message::{
     Ack, Alive, Dead, IndirectPing, MemberState, Message, Meta, Nack, Ping, PushPull, State,
     Suspect, SyncBuckets, SyncDigest, SyncEntries,
+};
+pub use store_message::{
+    Key, KvEntries, KvUpdate, MAX_KEY_BYTES, MAX_VALUE_WIRE_BYTES, OwnerState, StateEntries,
+    StateRecord, StateUpdate, StoreHashes, StoreKind, Value,
 };

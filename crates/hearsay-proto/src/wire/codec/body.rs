@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 
 use super::DecodeError;
 use super::reader::{ADDR_V4, ADDR_V6, Reader};
+use super::store;
 use super::varint::{put_varint, varint_len};
 use crate::Name;
 use crate::digest::BUCKETS;
@@ -28,6 +29,11 @@ pub(super) mod kind {
     pub const SYNC_DIGEST: u8 = 9;
     pub const SYNC_BUCKETS: u8 = 10;
     pub const SYNC_ENTRIES: u8 = 11;
+    pub const STATE_UPDATE: u8 = 12;
+    pub const KV_UPDATE: u8 = 13;
+    pub const STORE_HASHES: u8 = 14;
+    pub const KV_ENTRIES: u8 = 15;
+    pub const STATE_ENTRIES: u8 = 16;
 }
 
 const WANT_NACK: u8 = 1;
@@ -42,17 +48,22 @@ pub(super) const MIN_MEMBER_BYTES: usize = 13;
 
 /// Whether this codec knows the kind.
 pub(super) fn is_known(kind: u8) -> bool {
-    (kind::PING..=kind::SYNC_ENTRIES).contains(&kind)
+    (kind::PING..=kind::STATE_ENTRIES).contains(&kind)
 }
 
-/// Whether the kind is news about a member (alive, suspect, dead).
-pub(super) fn is_membership_update(kind: u8) -> bool {
-    matches!(kind, kind::ALIVE | kind::SUSPECT | kind::DEAD)
+/// Whether the kind is news (about a member, or a store update): the kinds a receiver may
+/// skip undecoded when it has already seen the same bytes.
+pub(super) fn is_news(kind: u8) -> bool {
+    matches!(
+        kind,
+        kind::ALIVE | kind::SUSPECT | kind::DEAD | kind::STATE_UPDATE | kind::KV_UPDATE
+    )
 }
 
 /// Whether the kind may only travel over a stream.
 pub(super) fn is_stream_only(kind: u8) -> bool {
     (kind::PUSH_PULL..=kind::SYNC_ENTRIES).contains(&kind)
+        || (kind::STORE_HASHES..=kind::STATE_ENTRIES).contains(&kind)
 }
 
 pub(super) fn kind_of(msg: &Message) -> u8 {
@@ -68,6 +79,11 @@ pub(super) fn kind_of(msg: &Message) -> u8 {
         Message::SyncDigest(_) => kind::SYNC_DIGEST,
         Message::SyncBuckets(_) => kind::SYNC_BUCKETS,
         Message::SyncEntries(_) => kind::SYNC_ENTRIES,
+        Message::StateUpdate(_) => kind::STATE_UPDATE,
+        Message::KvUpdate(_) => kind::KV_UPDATE,
+        Message::StoreHashes(_) => kind::STORE_HASHES,
+        Message::KvEntries(_) => kind::KV_ENTRIES,
+        Message::StateEntries(_) => kind::STATE_ENTRIES,
     }
 }
 
@@ -79,12 +95,12 @@ fn u32_len(value: u32) -> usize {
 }
 
 #[inline]
-fn count_len(count: usize) -> usize {
+pub(super) fn count_len(count: usize) -> usize {
     varint_len(count as u64)
 }
 
 #[inline]
-fn name_len(name: &Name) -> usize {
+pub(super) fn name_len(name: &Name) -> usize {
     1 + name.as_str().len()
 }
 
@@ -143,7 +159,7 @@ pub(super) fn body_len(msg: &Message) -> usize {
                 + name_len(&m.from)
         }
         Message::PushPull(m) => 1 + members_len(&m.members),
-        Message::SyncDigest(m) => varint_len(m.root) + u32_len(m.live),
+        Message::SyncDigest(m) => varint_len(m.root) + u32_len(m.live) + 16,
         Message::SyncBuckets(m) => count_len(m.hashes.len()) + 8 * m.hashes.len(),
         Message::SyncEntries(m) => {
             count_len(m.buckets.len())
@@ -154,6 +170,11 @@ pub(super) fn body_len(msg: &Message) -> usize {
                 + 1
                 + members_len(&m.members)
         }
+        Message::StateUpdate(m) => store::state_update_len(m),
+        Message::KvUpdate(m) => store::kv_update_len(m),
+        Message::StoreHashes(m) => store::store_hashes_len(m),
+        Message::KvEntries(m) => store::kv_entries_len(m),
+        Message::StateEntries(m) => store::state_entries_len(m),
     }
 }
 
@@ -165,7 +186,7 @@ fn put_u32(out: &mut Vec<u8>, value: u32) {
 }
 
 #[inline]
-fn put_name(out: &mut Vec<u8>, name: &Name) {
+pub(super) fn put_name(out: &mut Vec<u8>, name: &Name) {
     let bytes = name.as_str().as_bytes();
     // A `Name` is 1..=MAX_NAME_BYTES (128) bytes long, so its length fits the byte.
     out.push(bytes.len() as u8);
@@ -265,6 +286,8 @@ pub(super) fn put_body(msg: &Message, out: &mut Vec<u8>) {
         Message::SyncDigest(m) => {
             put_varint(out, m.root);
             put_u32(out, m.live);
+            out.extend_from_slice(&m.state_root.to_le_bytes());
+            out.extend_from_slice(&m.kv_root.to_le_bytes());
         }
         Message::SyncBuckets(m) => {
             put_varint(out, m.hashes.len() as u64);
@@ -280,6 +303,11 @@ pub(super) fn put_body(msg: &Message, out: &mut Vec<u8>) {
             out.push(flag(m.reply, ENTRIES_REPLY));
             put_members(out, &m.members);
         }
+        Message::StateUpdate(m) => store::put_state_update(out, m),
+        Message::KvUpdate(m) => store::put_kv_update(out, m),
+        Message::StoreHashes(m) => store::put_store_hashes(out, m),
+        Message::KvEntries(m) => store::put_kv_entries(out, m),
+        Message::StateEntries(m) => store::put_state_entries(out, m),
     }
 }
 
@@ -348,6 +376,8 @@ pub(super) fn decode_body(kind: u8, r: &mut Reader<'_>) -> Result<Message, Decod
         kind::SYNC_DIGEST => Message::SyncDigest(SyncDigest {
             root: r.u64()?,
             live: r.u32()?,
+            state_root: r.u64_le()?,
+            kv_root: r.u64_le()?,
         }),
         kind::SYNC_BUCKETS => {
             let count = r.count(8, BUCKETS)?;
@@ -374,6 +404,11 @@ pub(super) fn decode_body(kind: u8, r: &mut Reader<'_>) -> Result<Message, Decod
                 members: members(r)?,
             })
         }
+        kind::STATE_UPDATE => Message::StateUpdate(store::state_update(r)?),
+        kind::KV_UPDATE => Message::KvUpdate(store::kv_update(r)?),
+        kind::STORE_HASHES => Message::StoreHashes(store::store_hashes(r)?),
+        kind::KV_ENTRIES => Message::KvEntries(store::kv_entries(r)?),
+        kind::STATE_ENTRIES => Message::StateEntries(store::state_entries(r)?),
         other => return Err(DecodeError::UnknownKind(other)),
     })
 }

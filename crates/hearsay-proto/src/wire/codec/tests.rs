@@ -15,6 +15,10 @@ use crate::wire::{
     Ack, Alive, Dead, IndirectPing, MemberState, Meta, Nack, Ping, PushPull, State, Suspect,
     SyncBuckets, SyncDigest, SyncEntries,
 };
+use crate::wire::{
+    Key, KvEntries, KvUpdate, OwnerState, StateEntries, StateRecord, StateUpdate, StoreHashes,
+    StoreKind, Value,
+};
 
 // ---- helpers --------------------------------------------------------------------------------
 
@@ -126,6 +130,32 @@ fn datagram_samples() -> Vec<Message> {
             incarnation: 9,
             from: name("leaver"),
         }),
+        Message::StateUpdate(StateUpdate {
+            owner: name("node-4"),
+            generation: 7,
+            version: 300,
+            key: Key::from("load"),
+            value: Some(Value::from(&b"0.75"[..])),
+        }),
+        Message::StateUpdate(StateUpdate {
+            owner: longest_name(),
+            generation: u64::MAX,
+            version: u64::MAX,
+            key: Key::from("k".repeat(crate::wire::MAX_KEY_BYTES)),
+            value: None,
+        }),
+        Message::KvUpdate(KvUpdate {
+            key: Key::from("config/a"),
+            stamp: 1 << 60,
+            writer: name("w"),
+            value: Some(Value::from(&[0u8; 200][..])),
+        }),
+        Message::KvUpdate(KvUpdate {
+            key: Key::from("gone"),
+            stamp: 0,
+            writer: longest_name(),
+            value: None,
+        }),
     ]
 }
 
@@ -150,10 +180,72 @@ fn stream_samples() -> Vec<Message> {
                 member(name("d"), v6(4, 1), State::Left, b""),
             ],
         }),
-        Message::SyncDigest(SyncDigest { root: 0, live: 0 }),
+        Message::SyncDigest(SyncDigest {
+            root: 0,
+            live: 0,
+            state_root: 0,
+            kv_root: 0,
+        }),
         Message::SyncDigest(SyncDigest {
             root: 0xdead_beef_cafe_f00d,
             live: 100_000,
+            state_root: u64::MAX,
+            kv_root: 1,
+        }),
+        Message::StoreHashes(StoreHashes {
+            store: StoreKind::Kv,
+            ids: vec![],
+            hashes: vec![],
+        }),
+        Message::StoreHashes(StoreHashes {
+            store: StoreKind::State,
+            ids: (0..crate::store::tree::NODES as u16).step_by(97).collect(),
+            hashes: (0..crate::store::tree::NODES as u64).step_by(97).collect(),
+        }),
+        Message::KvEntries(KvEntries {
+            leaves: vec![0, 4095],
+            reply: true,
+            total: 100_000,
+            entries: vec![
+                KvUpdate {
+                    key: Key::from("a"),
+                    stamp: 5,
+                    writer: name("b"),
+                    value: None,
+                },
+                KvUpdate {
+                    key: Key::from("ключ"),
+                    stamp: u64::MAX,
+                    writer: longest_name(),
+                    value: Some(Value::from(&[7u8; 1000][..])),
+                },
+            ],
+        }),
+        Message::StateEntries(StateEntries {
+            leaves: vec![],
+            reply: false,
+            owners: vec![],
+        }),
+        Message::StateEntries(StateEntries {
+            leaves: vec![3, 200],
+            reply: true,
+            owners: vec![OwnerState {
+                owner: name("o"),
+                generation: 2,
+                floor: 17,
+                entries: vec![
+                    StateRecord {
+                        key: Key::from("role"),
+                        version: 18,
+                        value: Some(Value::from(&b"db"[..])),
+                    },
+                    StateRecord {
+                        key: Key::from("old"),
+                        version: 19,
+                        value: None,
+                    },
+                ],
+            }],
         }),
         Message::SyncBuckets(SyncBuckets { hashes: vec![] }),
         Message::SyncBuckets(SyncBuckets {
@@ -315,7 +407,7 @@ fn random_member(rng: &mut ChaCha8Rng) -> MemberState {
 }
 
 fn random_message(rng: &mut ChaCha8Rng) -> Message {
-    match rng.random_range(1..=11) {
+    match rng.random_range(1..=13) {
         1 => Message::Ping(Ping {
             seq: random_u32(rng),
             target: random_name(rng),
@@ -362,6 +454,21 @@ fn random_message(rng: &mut ChaCha8Rng) -> Message {
         9 => Message::SyncDigest(SyncDigest {
             root: random_u64(rng),
             live: random_u32(rng),
+            state_root: random_u64(rng),
+            kv_root: random_u64(rng),
+        }),
+        12 => Message::StateUpdate(StateUpdate {
+            owner: random_name(rng),
+            generation: random_u64(rng),
+            version: random_u64(rng),
+            key: Key::from(random_name(rng).as_str()),
+            value: rng.random_bool(0.5).then(|| random_meta(rng)),
+        }),
+        13 => Message::KvUpdate(KvUpdate {
+            key: Key::from(random_name(rng).as_str()),
+            stamp: random_u64(rng),
+            writer: random_name(rng),
+            value: rng.random_bool(0.5).then(|| random_meta(rng)),
         }),
         10 => Message::SyncBuckets(SyncBuckets {
             hashes: (0..rng.random_range(0..=BUCKETS))
@@ -470,6 +577,8 @@ fn encoded_len_stays_exact_for_integers_at_every_varint_width() {
                 Message::SyncDigest(SyncDigest {
                     root: value,
                     live: small,
+                    state_root: value,
+                    kv_root: value,
                 }),
                 Message::Dead(Dead {
                     name: name("n"),
@@ -651,7 +760,7 @@ fn unknown_kinds_in_a_datagram_are_skipped_and_counted() {
         target: name("x"),
     });
     let mut bytes = vec![VERSION];
-    bytes.extend_from_slice(&hex("0c 03 ff ff ff")); // kind 12, 3 bytes nobody knows
+    bytes.extend_from_slice(&hex("7f 03 ff ff ff")); // kind 127, 3 bytes nobody knows
     encode_message(&ping, &mut bytes);
     bytes.extend_from_slice(&hex("00 00")); // kind 0, empty body
     bytes.extend_from_slice(&hex("ff 80 01")); // kind 255, 128 bytes of body
@@ -666,7 +775,7 @@ fn unknown_kinds_in_a_datagram_are_skipped_and_counted() {
 #[test]
 fn an_unknown_kind_whose_length_runs_past_the_end_is_truncated() {
     assert_eq!(
-        decode_dgram(&hex("01 0c 05 00 00")),
+        decode_dgram(&hex("01 7f 05 00 00")),
         Err(DecodeError::Truncated)
     );
 }
@@ -746,7 +855,11 @@ fn decode_datagram_with_shows_keep_each_update_frame_as_encoded_and_skips_refuse
         .filter(|m| {
             matches!(
                 m,
-                Message::Alive(_) | Message::Suspect(_) | Message::Dead(_)
+                Message::Alive(_)
+                    | Message::Suspect(_)
+                    | Message::Dead(_)
+                    | Message::StateUpdate(_)
+                    | Message::KvUpdate(_)
             )
         })
         .map(|m| {
@@ -772,7 +885,11 @@ fn decode_datagram_with_shows_keep_each_update_frame_as_encoded_and_skips_refuse
         .filter(|m| {
             !matches!(
                 m,
-                Message::Alive(_) | Message::Suspect(_) | Message::Dead(_)
+                Message::Alive(_)
+                    | Message::Suspect(_)
+                    | Message::Dead(_)
+                    | Message::StateUpdate(_)
+                    | Message::KvUpdate(_)
             )
         })
         .collect();
@@ -801,8 +918,8 @@ fn an_unknown_kind_in_a_stream_frame_is_refused_with_the_kind_found() {
         Err(DecodeError::UnknownKind(0))
     );
     assert_eq!(
-        decode_stream(&frame(12, &[1, 2])),
-        Err(DecodeError::UnknownKind(12))
+        decode_stream(&frame(127, &[1, 2])),
+        Err(DecodeError::UnknownKind(127))
     );
 }
 

@@ -1,0 +1,222 @@
+//! Anti-entropy of the stores: comparing range trees and swapping the differing leaves.
+//!
+//! Every membership sync carries both stores' roots ([`crate::wire::SyncDigest`]). The
+//! receiver of a digest whose root differs from its own sends its group hashes
+//! ([`StoreHashes`]); each side answers hashes with the hashes of the leaves under differing
+//! groups, or, for differing leaves, with its entries of those leaves (asking for the peer's
+//! in return). The answer leaves out what the peer just sent, so a new node's catch-up costs
+//! one copy of the store, and identical replicas pay the 16 bytes of roots.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use super::tree::{self, leaf_of};
+use super::{StoreEvent, TRANSFER_CHUNK_BYTES};
+use crate::engine::Engine;
+use crate::wire::{self, KvEntries, KvUpdate, Message, StateEntries, StoreHashes, StoreKind};
+
+impl Engine {
+    /// A peer's roots arrived with its sync digest: start repairing each store that differs.
+    pub(crate) fn on_store_roots(&mut self, from: SocketAddr, state_root: u64, kv_root: u64) {
+        for (store, theirs) in [(StoreKind::State, state_root), (StoreKind::Kv, kv_root)] {
+            let tree = self.store_tree(store);
+            if tree.root() == theirs {
+                continue;
+            }
+            let (ids, hashes) = tree.groups();
+            self.stats.store_repairs += 1;
+            self.send_stream(
+                from,
+                &Message::StoreHashes(StoreHashes { store, ids, hashes }),
+            );
+        }
+    }
+
+    fn store_tree(&self, store: StoreKind) -> &tree::RangeTree {
+        match store {
+            StoreKind::State => self.store.states.tree(),
+            StoreKind::Kv => self.store.kv.tree(),
+        }
+    }
+
+    /// A peer's hashes of some tree nodes: answer with ours one level down, or with entries.
+    pub(crate) fn on_store_hashes(&mut self, from: SocketAddr, h: StoreHashes) {
+        if h.ids.len() != h.hashes.len() {
+            self.stats.drop_input("malformed");
+            return;
+        }
+        let (ids, hashes, leaves) = tree::compare(self.store_tree(h.store), &h.ids, &h.hashes);
+        if !ids.is_empty() {
+            let msg = Message::StoreHashes(StoreHashes {
+                store: h.store,
+                ids,
+                hashes,
+            });
+            self.send_stream(from, &msg);
+        }
+        if !leaves.is_empty() {
+            match h.store {
+                StoreKind::Kv => self.send_kv_leaves(from, &leaves, true, &HashSet::new()),
+                StoreKind::State => self.send_state_leaves(from, &leaves, true),
+            }
+        }
+    }
+
+    /// Sends this node's map entries of `leaves`, in pieces of about
+    /// [`TRANSFER_CHUNK_BYTES`], leaving out entries the peer is known to hold (`skip`:
+    /// key and stamp).
+    fn send_kv_leaves(
+        &mut self,
+        to: SocketAddr,
+        leaves: &[u16],
+        reply: bool,
+        skip: &HashSet<(wire::Key, u64)>,
+    ) {
+        let total = self.store.kv.len() as u64;
+        let mut entries: Vec<(u16, KvUpdate)> = self
+            .store
+            .kv
+            .entries_in(leaves)
+            .into_iter()
+            .filter(|e| !skip.contains(&(e.key.clone(), e.stamp)))
+            .map(|e| (leaf_of(&e.key), e))
+            .collect();
+        if entries.is_empty() && !reply {
+            return;
+        }
+        entries.sort_by_key(|(l, _)| *l);
+        // Leaves without entries still go out (in the first piece): the peer answers with its
+        // entries of them.
+        let mut chunk_leaves: Vec<u16> = {
+            let with: HashSet<u16> = entries.iter().map(|(l, _)| *l).collect();
+            leaves
+                .iter()
+                .copied()
+                .filter(|l| !with.contains(l))
+                .collect()
+        };
+        let mut chunk = Vec::new();
+        let mut bytes = 0;
+        let mut i = 0;
+        while i < entries.len() {
+            let leaf = entries[i].0;
+            while i < entries.len() && entries[i].0 == leaf {
+                bytes += wire::encoded_len(&Message::KvUpdate(entries[i].1.clone()));
+                chunk.push(entries[i].1.clone());
+                i += 1;
+            }
+            chunk_leaves.push(leaf);
+            if bytes >= TRANSFER_CHUNK_BYTES {
+                self.send_kv_chunk(to, &mut chunk_leaves, reply, total, &mut chunk);
+                bytes = 0;
+            }
+        }
+        if !chunk.is_empty() || !chunk_leaves.is_empty() {
+            self.send_kv_chunk(to, &mut chunk_leaves, reply, total, &mut chunk);
+        }
+    }
+
+    fn send_kv_chunk(
+        &mut self,
+        to: SocketAddr,
+        leaves: &mut Vec<u16>,
+        reply: bool,
+        total: u64,
+        entries: &mut Vec<KvUpdate>,
+    ) {
+        leaves.sort_unstable();
+        self.stats.store_entries_sent += entries.len() as u64;
+        let msg = Message::KvEntries(KvEntries {
+            leaves: std::mem::take(leaves),
+            reply,
+            total,
+            entries: std::mem::take(entries),
+        });
+        self.send_stream(to, &msg);
+    }
+
+    fn send_state_leaves(&mut self, to: SocketAddr, leaves: &[u16], reply: bool) {
+        let owners = self.store.states.owners_in(leaves);
+        if owners.is_empty() && !reply {
+            return;
+        }
+        self.stats.store_entries_sent += owners.iter().map(|o| o.entries.len() as u64).sum::<u64>();
+        let msg = Message::StateEntries(StateEntries {
+            leaves: leaves.to_vec(),
+            reply,
+            owners,
+        });
+        self.send_stream(to, &msg);
+    }
+
+    /// A peer's map entries of some leaves: merge them; answer with ours if asked.
+    pub(crate) fn on_kv_entries(&mut self, now: Instant, from: SocketAddr, e: KvEntries) {
+        let received = e.entries.len();
+        let mut new = 0;
+        let mut skip = HashSet::with_capacity(if e.reply { received } else { 0 });
+        for u in e.entries {
+            if e.reply {
+                skip.insert((u.key.clone(), u.stamp));
+            }
+            if !self.accept_kv_from_peer(now, &u, Some(from)) {
+                continue;
+            }
+            let entry = super::KvEntry {
+                stamp: u.stamp,
+                writer: u.writer,
+                value: u.value,
+            };
+            if self.store.kv.merge(&u.key, entry.clone()) {
+                new += 1;
+                self.emit_store(StoreEvent::Kv {
+                    key: u.key,
+                    entry,
+                    local: false,
+                });
+            }
+        }
+        self.stats.store_entries_received += received as u64;
+        if received > 0 {
+            self.emit_store(StoreEvent::KvTransfer {
+                from,
+                received,
+                new,
+                total: e.total,
+            });
+        }
+        if e.reply {
+            self.send_kv_leaves(from, &e.leaves, false, &skip);
+        }
+    }
+
+    /// A peer's member states of some leaves: merge them; answer with ours if asked.
+    pub(crate) fn on_state_entries(&mut self, from: SocketAddr, e: StateEntries) {
+        for o in &e.owners {
+            self.stats.store_entries_received += o.entries.len() as u64;
+            if !self.accept_state_from_peer(&o.owner, o.generation) {
+                continue;
+            }
+            if o.entries.iter().any(|r| {
+                r.value
+                    .as_ref()
+                    .is_some_and(|v| v.len() > self.config.max_value_bytes)
+            }) {
+                self.stats.drop_input("value_too_large");
+                continue;
+            }
+            let mut changes = Vec::new();
+            self.store.states.merge(o, &mut changes);
+            for (key, value) in changes {
+                self.emit_store(StoreEvent::State {
+                    owner: o.owner.clone(),
+                    key,
+                    value,
+                });
+            }
+        }
+        if e.reply {
+            self.send_state_leaves(from, &e.leaves, false);
+        }
+    }
+}
