@@ -8,7 +8,7 @@
 //! will be measured on, with chitchat:
 //!
 //! ```text
-//!   spawn N nodes ──> every node sees N live ──> t0: every node sets K keys
+//!   start N nodes ──> every node sees N live ──> t0: every node sets K keys
 //!                                                  │
 //!        full_replication_s <──────────────────────┘ every node holds every key of every
 //!                                                    other node, with the right value
@@ -21,7 +21,10 @@
 //! [`ChannelTransport`] (in-process channels; no socket is opened; the addresses
 //! `127.0.0.1:10000 + i` are only names). Figures therefore carry some scheduling noise,
 //! and chitchat picks its gossip peers with its own unseeded generator, so two runs with the
-//! same seed differ slightly. The seed only fixes the values written.
+//! same seed differ slightly. The seed fixes the values written and the moments the nodes
+//! start: node 0 first, the others spread over one gossip interval, so that their rounds
+//! are out of phase as in a real cluster (started together, every node's round would tick
+//! at the same instant, and news could cross only one hop per round).
 //!
 //! **How bytes are counted.** With chitchat's own counters: [`ChannelTransport`] serializes
 //! every envelope it carries with chitchat's wire format (the one its UDP transport sends)
@@ -191,14 +194,18 @@ async fn run(s: &StateScenario, options: ChitchatOptions, workers: usize) -> Sta
     let transport = ChannelTransport::with_mtu(MTU_BYTES);
     let timeout = Duration::from_secs_f64(s.timeout_secs);
 
-    let mut handles = Vec::with_capacity(s.nodes);
-    for index in 0..s.nodes {
-        let config = config(index, options);
-        let handle = spawn_chitchat(config, Vec::new(), &transport)
+    // Nodes start at seeded moments spread over one gossip interval, node 0 (the seed)
+    // first, so that their gossip rounds do not all tick at the same instant.
+    let first_start = tokio::time::Instant::now();
+    let mut slots: Vec<Option<ChitchatHandle>> = (0..s.nodes).map(|_| None).collect();
+    for (index, offset) in start_offsets(s.seed, s.nodes) {
+        tokio::time::sleep_until(first_start + offset).await;
+        let handle = spawn_chitchat(config(index, options), Vec::new(), &transport)
             .await
             .expect("an in-memory port below 65,536 is free");
-        handles.push(handle);
+        slots[index] = Some(handle);
     }
+    let handles: Vec<ChitchatHandle> = slots.into_iter().flatten().collect();
     let started = Instant::now();
     match wait_until_all_live(&handles, timeout).await {
         Some(()) => notes.push(format!(
@@ -322,7 +329,8 @@ fn settings_notes(s: &StateScenario, options: ChitchatOptions, workers: usize) -
             MARKED_FOR_DELETION_GRACE_PERIOD.as_secs() / 60
         ),
         format!(
-            "node ids node-0..node-{}, generation 0, all seeded with node 0's address",
+            "node ids node-0..node-{}, generation 0, all seeded with node 0's address, \
+             started at seeded moments within one gossip interval (node 0 first)",
             s.nodes - 1
         ),
         format!(
@@ -416,6 +424,22 @@ fn difference(before: Statistics, after: Statistics) -> (u64, u64) {
     )
 }
 
+/// When each node starts after the first, in order of start: node 0 at once, every other
+/// node at a moment drawn from `seed` within one gossip interval.
+fn start_offsets(seed: u64, nodes: usize) -> Vec<(usize, Duration)> {
+    let mut state = seed;
+    let interval_ns = GOSSIP_INTERVAL.as_nanos() as u64;
+    let mut offsets: Vec<(usize, Duration)> = (0..nodes)
+        .map(|index| {
+            let draw = splitmix64(&mut state) % interval_ns;
+            let ns = if index == 0 { 0 } else { draw };
+            (index, Duration::from_nanos(ns))
+        })
+        .collect();
+    offsets.sort_by_key(|&(index, offset)| (offset, index));
+    offsets
+}
+
 /// The in-memory address of node `index`.
 fn addr(index: usize) -> SocketAddr {
     let port = FIRST_PORT + u16::try_from(index).expect("index checked against MAX_NODES");
@@ -460,6 +484,19 @@ mod tests {
         assert_ne!(v, value(1, 3, 5, 16));
         assert_ne!(v, value(2, 3, 4, 16));
         assert_eq!(value(1, 0, 0, 0), "");
+    }
+
+    #[test]
+    fn node_zero_starts_first_and_every_node_within_one_gossip_interval() {
+        let offsets = start_offsets(3, 50);
+        assert_eq!(offsets[0], (0, Duration::ZERO));
+        let mut seen: Vec<usize> = offsets.iter().map(|&(i, _)| i).collect();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..50).collect::<Vec<_>>());
+        assert!(offsets.windows(2).all(|w| w[0].1 <= w[1].1));
+        assert!(offsets.iter().all(|&(_, o)| o < GOSSIP_INTERVAL));
+        assert_eq!(offsets, start_offsets(3, 50));
+        assert_ne!(offsets, start_offsets(4, 50));
     }
 
     #[test]
