@@ -74,7 +74,8 @@ enum Command {
         /// Length of the idle window, seconds.
         #[arg(long, default_value_t = 10.0)]
         idle_secs: f64,
-        /// Fixes the values written (chitchat picks its peers with its own generator).
+        /// Fixes the values written and the moments the nodes start (chitchat picks its
+        /// peers with its own generator).
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// Longest wait for membership, and again for replication, seconds.
