@@ -1,6 +1,7 @@
 //! Side-by-side benchmarks: hearsay and foca on one simulated network.
 
 pub mod cell;
+pub mod chitchat_state;
 pub mod compare;
 pub mod foca_member;
 pub mod plan;

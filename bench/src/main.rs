@@ -3,12 +3,18 @@
 //! `compare` runs the whole comparison, prints one table, and writes the results and
 //! charts; `run` runs one cell and prints its figures as JSON (`compare` runs every cell
 //! in a child process of its own, so that peak memory belongs to one run).
+//! `chitchat-state` measures chitchat 0.13's per-node key/value replication on its own
+//! in-memory transport, in real time, one cluster size per child process.
 
-use std::path::PathBuf;
-use std::process::ExitCode;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{self, ExitCode, Stdio};
 
 use clap::{Parser, Subcommand};
 use hearsay_bench::cell::Cell;
+use hearsay_bench::chitchat_state::{
+    ChitchatOptions, StateFigures, StateRun, StateScenario, run_chitchat_state_with,
+};
 use hearsay_bench::compare::{self, Options};
 use hearsay_bench::plan::Plan;
 use hearsay_bench::plots::write_plots;
@@ -52,11 +58,91 @@ enum Command {
         /// '{"system":"foca","kind":"join","limit_s":300,"nodes":100,"seed":1}'.
         cell: String,
     },
+    /// chitchat 0.13 alone: per-node key/value replication time and idle traffic, in real
+    /// time on chitchat's in-memory transport; one line per cluster size.
+    ChitchatState {
+        /// Cluster sizes, comma-separated; each runs in a child process of its own.
+        #[arg(long, value_delimiter = ',', default_value = "10,50,100",
+              value_parser = clap::value_parser!(u64).range(2..=55_000))]
+        nodes: Vec<u64>,
+        /// Keys each node sets (key-0, key-1, ...).
+        #[arg(long, default_value_t = 10)]
+        keys: usize,
+        /// Bytes in every value.
+        #[arg(long, default_value_t = 16)]
+        value_bytes: usize,
+        /// Length of the idle window, seconds.
+        #[arg(long, default_value_t = 10.0)]
+        idle_secs: f64,
+        /// Fixes the values written and the moments the nodes start (chitchat picks its
+        /// peers with its own generator).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Longest wait for membership, and again for replication, seconds.
+        #[arg(long, default_value_t = 120.0)]
+        timeout_secs: f64,
+        /// Compress digests (chitchat's protocol V1) instead of its default V0.
+        #[arg(long)]
+        compressed_digest: bool,
+        /// Also write every scenario and its figures here, as JSON.
+        #[arg(long, value_name = "PATH")]
+        json: Option<PathBuf>,
+        /// Run the one size given in this process and print its figures as one line of JSON
+        /// (what the parent asks of each child).
+        #[arg(long, hide = true)]
+        figures_only: bool,
+    },
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Run { cell } => run_one(&cell),
+        Command::ChitchatState {
+            nodes,
+            keys,
+            value_bytes,
+            idle_secs,
+            seed,
+            timeout_secs,
+            compressed_digest,
+            json,
+            figures_only,
+        } => {
+            if !(idle_secs > 0.0 && timeout_secs > 0.0) {
+                eprintln!("error: --idle-secs and --timeout-secs must be positive");
+                return ExitCode::from(2);
+            }
+            let scenarios: Vec<StateScenario> = nodes
+                .iter()
+                .map(|&n| StateScenario {
+                    nodes: n as usize,
+                    keys_per_node: keys,
+                    value_bytes,
+                    idle_secs,
+                    seed,
+                    timeout_secs,
+                })
+                .collect();
+            let options = ChitchatOptions {
+                protocol_version: if compressed_digest {
+                    chitchat::ProtocolVersion::V1
+                } else {
+                    chitchat::ProtocolVersion::V0
+                },
+            };
+            let result = if figures_only {
+                chitchat_state_child(&scenarios, options)
+            } else {
+                chitchat_state(&scenarios, compressed_digest, json.as_deref())
+            };
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Compare {
             quick,
             seeds,
@@ -139,4 +225,111 @@ fn run_one(cell: &str) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Runs each scenario in a child process (so that peak memory is that run's own), prints
+/// one line per cluster size as it completes, the notes after them, and writes the JSON.
+fn chitchat_state(
+    scenarios: &[StateScenario],
+    compressed_digest: bool,
+    json: Option<&Path>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let exe = std::env::current_exe()
+        .map_err(|e| format!("cannot find this executable to run each size: {e}"))?;
+    if let Some(first) = scenarios.first() {
+        println!(
+            "chitchat 0.13, in-memory transport, real time: {} keys/node of {} B, {} s idle, \
+             seed {}{}",
+            first.keys_per_node,
+            first.value_bytes,
+            first.idle_secs,
+            first.seed,
+            if compressed_digest {
+                ", compressed digests (V1)"
+            } else {
+                ""
+            }
+        );
+    }
+    println!(
+        "{:>6}  {:>18}  {:>13}  {:>16}  {:>12}",
+        "N", "full_replication_s", "idle B/node/s", "idle msgs/node/s", "peak RSS MiB"
+    );
+    let mut runs = Vec::with_capacity(scenarios.len());
+    for s in scenarios {
+        let mut child = process::Command::new(&exe);
+        child.args([
+            "chitchat-state",
+            "--figures-only",
+            &format!("--nodes={}", s.nodes),
+            &format!("--keys={}", s.keys_per_node),
+            &format!("--value-bytes={}", s.value_bytes),
+            &format!("--idle-secs={}", s.idle_secs),
+            &format!("--seed={}", s.seed),
+            &format!("--timeout-secs={}", s.timeout_secs),
+        ]);
+        if compressed_digest {
+            child.arg("--compressed-digest");
+        }
+        let output = child
+            .stderr(Stdio::inherit())
+            .output()
+            .map_err(|e| format!("cannot start a child for N = {}: {e}", s.nodes))?;
+        if !output.status.success() {
+            return Err(format!(
+                "the run at N = {} failed ({}); rerun it alone with \
+                 `hearsay-bench chitchat-state --nodes {}` to see why",
+                s.nodes, output.status, s.nodes
+            )
+            .into());
+        }
+        let figures: StateFigures = serde_json::from_slice(&output.stdout).map_err(|e| {
+            format!(
+                "the run at N = {} printed no figures ({e}): {:?}",
+                s.nodes,
+                String::from_utf8_lossy(&output.stdout)
+            )
+        })?;
+        println!(
+            "{:>6}  {:>18}  {:>13.0}  {:>16.2}  {:>12}",
+            s.nodes,
+            figures
+                .full_replication_s
+                .map_or_else(|| format!(">{}", s.timeout_secs), |t| format!("{t:.3}")),
+            figures.idle_bytes_per_node_s,
+            figures.idle_msgs_per_node_s,
+            figures.peak_rss_bytes.map_or_else(
+                || "-".to_owned(),
+                |b| format!("{:.1}", b as f64 / (1024.0 * 1024.0))
+            ),
+        );
+        std::io::stdout().flush()?;
+        runs.push(StateRun {
+            scenario: s.clone(),
+            figures,
+        });
+    }
+    for run in &runs {
+        println!("\nN = {}: {}", run.scenario.nodes, run.figures.notes);
+    }
+    if let Some(path) = json {
+        let text = serde_json::to_string_pretty(&runs)?;
+        std::fs::write(path, text + "\n")
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// The child's part: run the one scenario here and print its figures as one JSON line.
+fn chitchat_state_child(
+    scenarios: &[StateScenario],
+    options: ChitchatOptions,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let [s] = scenarios else {
+        return Err("--figures-only runs exactly one size: give one --nodes".into());
+    };
+    let figures = run_chitchat_state_with(s, options);
+    println!("{}", serde_json::to_string(&figures)?);
+    Ok(())
 }
