@@ -5,8 +5,10 @@
 //! when something is queued, takes *everything* queued (up to the batch limits), writes it in
 //! one transaction, commits with [`Durability::Immediate`], and only then answers every writer
 //! of that batch. Writers that arrive while a commit is in flight queue up and share the next
-//! one, so the number of `fsync`s adapts to the load with no timer and no added latency when
-//! the store is idle.
+//! one, so the number of `fsync`s adapts to the load, and an idle store commits a lone write at
+//! once. Writers that await every write are also waited for, very briefly, after they are
+//! answered, so that they keep sharing commits (see `Queue::take` and
+//! [`StoreConfig::commit_linger`](super::StoreConfig::commit_linger)).
 //!
 //! A failed commit is answered to every waiter of its batch. If redb panics (a bug, or a page
 //! damaged after the check at open), the panic is caught, the batch's waiters get an error, and
@@ -72,7 +74,9 @@ fn run(db: Database, shared: &Shared, limits: Limits) -> Result<(), DurableError
     let mut first_error = None;
     // Set once redb panicked: its state is unknown, so it is not used again.
     let mut broken: Option<String> = None;
-    while let Some(batch) = shared.queue.take(limits) {
+    // Awaited requests the next batch should hold (see `Queue::take`).
+    let mut expected = 0;
+    while let Some(batch) = shared.queue.take(limits, expected) {
         let result = if batch.is_empty() {
             // Only barriers: everything queued before them is already committed.
             Ok(())
@@ -101,6 +105,8 @@ fn run(db: Database, shared: &Shared, limits: Limits) -> Result<(), DurableError
             tracing::error!(error = %e, entries = batch.entries, waiters = batch.acks.len(), "kv commit failed");
             first_error.get_or_insert_with(|| e.clone());
         }
+        // Counted before answering, so that no answered writer is back in the queue yet.
+        expected = batch.acks.len() + shared.queue.waiting();
         for ack in batch.acks {
             // A writer that stopped waiting (its future was dropped) is no error.
             let _ = ack.send(result.clone());

@@ -10,7 +10,8 @@
 //! transactions, so a later write of a key always lands after an earlier one.
 
 use std::collections::VecDeque;
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use tokio::sync::oneshot;
 
@@ -126,20 +127,30 @@ impl Batch {
     }
 }
 
-/// Limits of one batch; the first request is always taken, whatever its size.
+/// How the committer takes a batch.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
+    /// Most entries plus removed keys; the first request is always taken, whatever its size.
     pub max_items: usize,
+    /// Most bytes of keys and records; likewise.
     pub max_bytes: usize,
+    /// How long to wait for writers expected back (see [`Queue::take`]); zero never waits.
+    pub linger: Duration,
 }
 
 #[derive(Debug, Default)]
 struct State {
     requests: VecDeque<Request>,
+    /// Requests in `requests` that carry an ack (someone awaits them).
+    waiting: usize,
+    /// Entries and keys in `requests`.
+    items: usize,
     /// No more requests are accepted; the committer drains the queue and stops.
     closed: bool,
-    /// The committer is waiting on the condition variable.
+    /// The committer is waiting on the condition variable, to be woken once `waiting`
+    /// reaches `wake_at` (0: on any push).
     sleeping: bool,
+    wake_at: usize,
 }
 
 /// The queue shared by all writers and the committer.
@@ -156,8 +167,10 @@ impl Queue {
         if state.closed {
             return Err(request);
         }
+        state.waiting += usize::from(request.ack.is_some());
+        state.items += request.items;
         state.requests.push_back(request);
-        if state.sleeping {
+        if state.sleeping && state.waiting >= state.wake_at {
             state.sleeping = false;
             self.ready.notify_one();
         }
@@ -171,19 +184,33 @@ impl Queue {
         self.ready.notify_one();
     }
 
+    /// Queued requests that someone awaits. The committer reads it just before answering a
+    /// batch, to know how many writers to expect in the next one.
+    pub(crate) fn waiting(&self) -> usize {
+        self.lock().waiting
+    }
+
     /// Waits for requests and takes as many as fit in `limits`, or returns `None` once the
     /// queue is closed and empty.
-    pub(crate) fn take(&self, limits: Limits) -> Option<Batch> {
+    ///
+    /// `expected` is how many awaited requests the next batch should hold: the writers just
+    /// answered plus those already queued then. Writers that await each write come back
+    /// within microseconds of their answer, but without waiting for them they split into two
+    /// cohorts that alternate, each batch holding half of them and each write waiting two
+    /// commits. So if fewer than `expected` are queued, the committer waits up to
+    /// `limits.linger` for the rest (woken as soon as they are all there): one short wait
+    /// merges the cohorts for good. Unacknowledged traffic expects no one and never waits.
+    pub(crate) fn take(&self, limits: Limits, expected: usize) -> Option<Batch> {
         let mut state = self.lock();
         while state.requests.is_empty() {
             if state.closed {
                 return None;
             }
-            state.sleeping = true;
-            state = self
-                .ready
-                .wait(state)
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            state = self.sleep(state, 0, None);
+        }
+        let short = state.waiting < expected && state.items < limits.max_items;
+        if short && !state.closed && !limits.linger.is_zero() {
+            state = self.sleep(state, expected, Some(limits.linger));
         }
         state.sleeping = false;
         let mut batch = Batch::default();
@@ -195,6 +222,8 @@ impl Queue {
                 break;
             }
             let request = state.requests.pop_front().expect("front was Some");
+            state.waiting -= usize::from(request.ack.is_some());
+            state.items -= request.items;
             batch.add(request);
         }
         Some(batch)
@@ -206,8 +235,34 @@ impl Queue {
         self.lock().requests.len()
     }
 
+    /// Sleeps until `wake_at` requests are awaited, the queue closes, or `timeout` passes
+    /// (a spurious wake-up just ends the sleep early: callers re-check what they need).
+    fn sleep<'a>(
+        &self,
+        mut state: MutexGuard<'a, State>,
+        wake_at: usize,
+        timeout: Option<Duration>,
+    ) -> MutexGuard<'a, State> {
+        state.sleeping = true;
+        state.wake_at = wake_at;
+        let mut state = match timeout {
+            None => self
+                .ready
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner),
+            Some(timeout) => {
+                self.ready
+                    .wait_timeout(state, timeout)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0
+            }
+        };
+        state.sleeping = false;
+        state
+    }
+
     /// The state, even if a writer panicked while holding the lock: every update of the state
-    /// is a single push, pop or flag, so it is never left half-done.
+    /// is a few field assignments with nothing that can panic between them.
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state
             .lock()
@@ -227,6 +282,7 @@ mod tests {
         Limits {
             max_items,
             max_bytes,
+            linger: Duration::ZERO,
         }
     }
 
@@ -237,7 +293,7 @@ mod tests {
             queue.push(Request::put(vec![entry(key, 1)], None)).unwrap();
         }
         queue.push(Request::remove(vec![b"a".to_vec()])).unwrap();
-        let batch = queue.take(limits(100, 1 << 20)).unwrap();
+        let batch = queue.take(limits(100, 1 << 20), 0).unwrap();
         assert_eq!((batch.entries, batch.removals, batch.ops.len()), (3, 1, 4));
         let keys: Vec<&[u8]> = batch
             .ops
@@ -260,8 +316,8 @@ mod tests {
         queue
             .push(Request::put(vec![entry("c", 1), entry("d", 1)], None))
             .unwrap();
-        assert_eq!(queue.take(limits(3, 1 << 20)).unwrap().entries, 2);
-        assert_eq!(queue.take(limits(3, 1 << 20)).unwrap().entries, 2);
+        assert_eq!(queue.take(limits(3, 1 << 20), 0).unwrap().entries, 2);
+        assert_eq!(queue.take(limits(3, 1 << 20), 0).unwrap().entries, 2);
     }
 
     #[test]
@@ -273,7 +329,7 @@ mod tests {
         queue
             .push(Request::put(vec![entry("small", 1)], None))
             .unwrap();
-        let first = queue.take(limits(100, 10)).unwrap();
+        let first = queue.take(limits(100, 10), 0).unwrap();
         assert_eq!(first.entries, 1);
         assert!(first.bytes > 1000);
         assert_eq!(queue.len(), 1);
@@ -284,7 +340,7 @@ mod tests {
         let queue = Queue::default();
         let (tx, _rx) = oneshot::channel();
         queue.push(Request::barrier(tx)).unwrap();
-        let batch = queue.take(limits(1, 1)).unwrap();
+        let batch = queue.take(limits(1, 1), 0).unwrap();
         assert!(batch.is_empty());
         assert_eq!(batch.acks.len(), 1);
     }
@@ -295,8 +351,8 @@ mod tests {
         queue.push(Request::remove(vec![b"k".to_vec()])).unwrap();
         queue.close();
         assert!(queue.push(Request::remove(vec![b"late".to_vec()])).is_err());
-        assert_eq!(queue.take(limits(10, 10)).unwrap().removals, 1);
-        assert!(queue.take(limits(10, 10)).is_none());
+        assert_eq!(queue.take(limits(10, 10), 0).unwrap().removals, 1);
+        assert!(queue.take(limits(10, 10), 0).is_none());
     }
 
     #[test]
@@ -304,10 +360,83 @@ mod tests {
         let queue = std::sync::Arc::new(Queue::default());
         let committer = {
             let queue = queue.clone();
-            std::thread::spawn(move || queue.take(limits(10, 1 << 20)).map(|b| b.entries))
+            std::thread::spawn(move || queue.take(limits(10, 1 << 20), 0).map(|b| b.entries))
         };
         // Whether the push lands before or after the committer sleeps, it must see it.
         queue.push(Request::put(vec![entry("k", 1)], None)).unwrap();
         assert_eq!(committer.join().unwrap(), Some(1));
+    }
+
+    /// Runs `take` on another thread and returns its batch, failing if it takes much longer
+    /// than `within` (a liveness check with a generous bound, not a timing measurement).
+    fn take_on_thread(
+        queue: &std::sync::Arc<Queue>,
+        limits: Limits,
+        expected: usize,
+    ) -> std::sync::mpsc::Receiver<Option<Batch>> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let queue = queue.clone();
+        std::thread::spawn(move || tx.send(queue.take(limits, expected)).unwrap());
+        rx
+    }
+
+    fn lingering(seconds: u64) -> Limits {
+        Limits {
+            linger: Duration::from_secs(seconds),
+            ..limits(100, 1 << 20)
+        }
+    }
+
+    #[test]
+    fn the_committer_lingers_until_every_expected_writer_is_back() {
+        let queue = std::sync::Arc::new(Queue::default());
+        let (a, _a) = oneshot::channel();
+        queue
+            .push(Request::put(vec![entry("a", 1)], Some(a)))
+            .unwrap();
+        queue
+            .push(Request::put(vec![entry("unacked", 1)], None))
+            .unwrap();
+        // Two writers were answered; one is back. The linger is far longer than the test.
+        let taken = take_on_thread(&queue, lingering(600), 2);
+        let (b, _b) = oneshot::channel();
+        queue
+            .push(Request::put(vec![entry("b", 1)], Some(b)))
+            .unwrap();
+        let batch = taken
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap()
+            .unwrap();
+        assert_eq!((batch.acks.len(), batch.entries), (2, 3));
+    }
+
+    #[test]
+    fn nobody_expected_means_no_linger() {
+        let queue = std::sync::Arc::new(Queue::default());
+        queue
+            .push(Request::put(vec![entry("unacked", 1)], None))
+            .unwrap();
+        let taken = take_on_thread(&queue, lingering(600), 0);
+        let batch = taken
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap()
+            .unwrap();
+        assert_eq!(batch.entries, 1);
+    }
+
+    #[test]
+    fn a_full_batch_does_not_linger() {
+        let queue = std::sync::Arc::new(Queue::default());
+        queue
+            .push(Request::put(vec![entry("a", 1), entry("b", 1)], None))
+            .unwrap();
+        let limits = Limits {
+            max_items: 2,
+            ..lingering(600)
+        };
+        let batch = take_on_thread(&queue, limits, 5)
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap();
+        assert_eq!(batch.unwrap().entries, 2);
     }
 }

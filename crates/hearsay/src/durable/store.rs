@@ -131,6 +131,7 @@ pub(crate) fn open_parts(
     let limits = Limits {
         max_items: config.max_batch_entries.get(),
         max_bytes: config.max_batch_bytes.get(),
+        linger: config.commit_linger,
     };
     let committer =
         committer::spawn(db, shared.clone(), limits).map_err(|e| DurableError::Open {
