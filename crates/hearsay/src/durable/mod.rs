@@ -15,7 +15,10 @@
 //! for a key, tombstones included, and physically removes keys only when asked (tombstone
 //! garbage collection). A write is acknowledged only once the transaction holding it has been
 //! committed with an `fsync`, and writers that arrive while a commit is in flight share the
-//! next one, so sixteen concurrent writers cost far fewer than sixteen `fsync`s.
+//! next one, so sixteen concurrent writers cost far fewer than sixteen `fsync`s. (After
+//! answering a batch, the committer also waits a few hundred microseconds at most for the
+//! writers it just answered, so that they stay in one batch: see
+//! [`StoreConfig::commit_linger`].)
 //!
 //! At open the whole file is checked (see [`DurableStore::open`]): a damaged store is an
 //! error that says so, never an empty map.

@@ -40,11 +40,13 @@ impl DurableStore {
     ///
     /// redb only verifies page checksums when it has to recover from an unclean shutdown, so a
     /// file that was closed cleanly and damaged afterwards (a bad disk, a bad copy, a truncation)
-    /// would otherwise open as if healthy. Unless redb's recovery just did it, open therefore
-    /// runs [`Database::check_integrity`]: it reads every page of the file and verifies the
-    /// checksums of both trees (our table and redb's own bookkeeping), then every record is
-    /// decoded. Start-up thus reads the file about twice; a store of 100,000 entries of
-    /// 100 bytes opens in well under a second (see `examples/durable_writes.rs`).
+    /// would otherwise open as if healthy, and fail later or not at all. Unless redb's recovery
+    /// just did it, open therefore runs [`Database::check_integrity`]: it reads every page
+    /// reachable from the last commit and verifies the checksums of both trees (our table and
+    /// redb's own bookkeeping); then every record is decoded as it is loaded. Start-up thus
+    /// reads the file twice. Measured with `examples/durable_writes.rs` (file in the page
+    /// cache): about 120,000 entries of 100 bytes, a 45 MiB file, open in about 100 ms, of
+    /// which the check is about 30 ms; from a cold cache, reading the file from disk dominates.
     ///
     /// # Errors
     ///
