@@ -339,3 +339,12 @@ fn an_unreadable_record_is_refused_naming_its_key() {
     assert!(message.contains("\"from-the-future\""), "{message}");
     assert!(message.contains("unknown record format 9"), "{message}");
 }
+
+#[test]
+fn garbage_over_the_file_header_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    store_with(dir.path(), 100);
+    // Past the magic number: the commit slots and their checksums.
+    overwrite(&dir.path().join(STORE_FILE), 16, &garbage(400));
+    assert_refused_as_corrupt(dir.path());
+}

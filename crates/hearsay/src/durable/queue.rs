@@ -145,6 +145,8 @@ struct State {
     waiting: usize,
     /// Entries and keys in `requests`.
     items: usize,
+    /// Bytes of keys and records in `requests`.
+    bytes: usize,
     /// No more requests are accepted; the committer drains the queue and stops.
     closed: bool,
     /// The committer is waiting on the condition variable, to be woken once `waiting`
@@ -169,6 +171,7 @@ impl Queue {
         }
         state.waiting += usize::from(request.ack.is_some());
         state.items += request.items;
+        state.bytes += request.bytes;
         state.requests.push_back(request);
         if state.sleeping && state.waiting >= state.wake_at {
             state.sleeping = false;
@@ -190,6 +193,11 @@ impl Queue {
         self.lock().waiting
     }
 
+    /// Entries and keys queued and not yet taken by the committer.
+    pub(crate) fn items(&self) -> usize {
+        self.lock().items
+    }
+
     /// Waits for requests and takes as many as fit in `limits`, or returns `None` once the
     /// queue is closed and empty.
     ///
@@ -208,7 +216,8 @@ impl Queue {
             }
             state = self.sleep(state, 0, None);
         }
-        let short = state.waiting < expected && state.items < limits.max_items;
+        let full = state.items >= limits.max_items || state.bytes >= limits.max_bytes;
+        let short = state.waiting < expected && !full;
         if short && !state.closed && !limits.linger.is_zero() {
             state = self.sleep(state, expected, Some(limits.linger));
         }
@@ -224,6 +233,7 @@ impl Queue {
             let request = state.requests.pop_front().expect("front was Some");
             state.waiting -= usize::from(request.ack.is_some());
             state.items -= request.items;
+            state.bytes -= request.bytes;
             batch.add(request);
         }
         Some(batch)
@@ -293,7 +303,9 @@ mod tests {
             queue.push(Request::put(vec![entry(key, 1)], None)).unwrap();
         }
         queue.push(Request::remove(vec![b"a".to_vec()])).unwrap();
+        assert_eq!(queue.items(), 4);
         let batch = queue.take(limits(100, 1 << 20), 0).unwrap();
+        assert_eq!(queue.items(), 0);
         assert_eq!((batch.entries, batch.removals, batch.ops.len()), (3, 1, 4));
         let keys: Vec<&[u8]> = batch
             .ops

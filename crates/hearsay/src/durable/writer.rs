@@ -38,7 +38,8 @@ impl Writer {
     /// their keys; a tombstone is stored like any entry.
     ///
     /// Concurrent calls share one transaction and one `fsync` when they arrive while the
-    /// previous commit is in flight. Dropping the future does not cancel the write.
+    /// previous commit is in flight. Dropping the future does not cancel the write. With no
+    /// entries, this is [`Writer::flush`].
     pub fn write(
         &self,
         entries: Vec<StoredEntry>,
@@ -51,6 +52,9 @@ impl Writer {
     /// Queues `entries` without waiting (for changes learned from peers, which a restart can
     /// learn again). Fails only if the store is closed. A commit error is then seen only in
     /// [`CommitStats::commit_errors`] and the log; [`Writer::flush`] waits for these writes.
+    ///
+    /// The queue is not bounded: a caller that queues faster than the disk commits holds the
+    /// difference in memory. [`Writer::queued_entries`] tells how far behind the disk is.
     pub fn write_unacked(&self, entries: Vec<StoredEntry>) -> Result<(), DurableError> {
         self.push(Request::put(entries, None))
     }
@@ -68,6 +72,12 @@ impl Writer {
         let (ack, answer) = oneshot::channel();
         let queued = self.push(Request::barrier(ack));
         self.acknowledged(queued, answer)
+    }
+
+    /// Entries and keys queued and not yet taken into a transaction: the backlog, for
+    /// metrics or to slow down a producer of unacknowledged writes.
+    pub fn queued_entries(&self) -> usize {
+        self.handle.shared.queue.items()
     }
 
     /// Totals of the committer so far.
@@ -109,5 +119,17 @@ struct Handle {
 impl Drop for Handle {
     fn drop(&mut self) {
         self.shared.queue.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handles_can_cross_threads() {
+        fn send_sync<T: Send + Sync + 'static>() {}
+        send_sync::<Writer>();
+        send_sync::<super::super::DurableStore>();
     }
 }
