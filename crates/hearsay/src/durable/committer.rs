@@ -76,10 +76,12 @@ fn run(db: Database, shared: &Shared, limits: Limits) -> Result<(), DurableError
     let mut broken: Option<String> = None;
     // Awaited requests the next batch should hold (see `Queue::take`).
     let mut expected = 0;
+    // The outcome of the last transaction, which barriers report.
+    let mut last = Ok(());
     while let Some(batch) = shared.queue.take(limits, expected) {
         let result = if batch.is_empty() {
-            // Only barriers: everything queued before them is already committed.
-            Ok(())
+            // Only barriers: whatever was queued before them went into the last transaction.
+            last.clone()
         } else if let Some(reason) = &broken {
             shared.stats.failed();
             Err(shared.commit_error(reason.clone()))
@@ -101,9 +103,12 @@ fn run(db: Database, shared: &Shared, limits: Limits) -> Result<(), DurableError
                 }
             }
         };
-        if let Err(e) = &result {
-            tracing::error!(error = %e, entries = batch.entries, waiters = batch.acks.len(), "kv commit failed");
-            first_error.get_or_insert_with(|| e.clone());
+        if !batch.is_empty() {
+            if let Err(e) = &result {
+                tracing::error!(error = %e, entries = batch.entries, waiters = batch.acks.len(), "kv commit failed");
+                first_error.get_or_insert_with(|| e.clone());
+            }
+            last = result.clone();
         }
         // Counted before answering, so that no answered writer is back in the queue yet.
         expected = batch.acks.len() + shared.queue.waiting();
