@@ -52,6 +52,7 @@ mod clock;
 mod config;
 mod counters;
 mod driver;
+pub mod durable;
 mod error;
 mod faults;
 pub mod meta;
