@@ -45,6 +45,10 @@ pub struct NodeConfig {
     pub leave_timeout: Duration,
     /// Datagram faults to inject (tests and demos). Defaults to none.
     pub faults: Faults,
+    /// Where the cluster-wide map is persisted (`kv.redb` in this directory). Writes are then
+    /// acknowledged only once durable, and the map survives restarts. Defaults to `None`:
+    /// the map lives in memory only.
+    pub data_dir: Option<std::path::PathBuf>,
 }
 
 impl NodeConfig {
@@ -65,6 +69,7 @@ impl NodeConfig {
             connect_timeout: Duration::from_secs(2),
             leave_timeout: Duration::from_secs(3),
             faults: Faults::none(),
+            data_dir: None,
         }
     }
 }

@@ -38,6 +38,7 @@ pub(crate) enum Command {
     ),
     Leave(oneshot::Sender<()>),
     Shutdown(oneshot::Sender<()>),
+    Store(crate::store::StoreCommand),
 }
 
 /// The driver's sockets, channels and limits.
@@ -59,6 +60,12 @@ pub(crate) struct Driver {
     pub started: Instant,
     /// Dropped when the task ends, which ends every event stream.
     pub alive: tokio::sync::watch::Sender<()>,
+    /// Store changes, for watchers.
+    pub store_events: broadcast::Sender<hearsay_proto::StoreEvent>,
+    /// Where the cluster-wide map is persisted, with a data directory.
+    pub durable: Option<crate::durable::Writer>,
+    /// The store itself, closed (flushed, file released) when the task ends.
+    pub durable_store: Option<crate::durable::DurableStore>,
 }
 
 /// Waiters on a graceful leave: answered once the news has gone out, or at the deadline.
@@ -161,6 +168,17 @@ impl Driver {
             }
         }
         drop(self.listener);
+        drop(self.durable.take());
+        if let Some(store) = self.durable_store.take() {
+            let path = store.path().to_owned();
+            match tokio::task::spawn_blocking(move || store.close()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::error!(error = %e, "kv store: closing failed"),
+                Err(e) => {
+                    tracing::error!(path = %path.display(), error = %e, "kv store: closing failed")
+                }
+            }
+        }
         drop(self.alive);
         if let Some(done) = shutdown {
             let _ = done.send(());
@@ -204,6 +222,7 @@ impl Driver {
                     .push(w);
             }
             Command::Shutdown(_) => unreachable!("handled by the loop"),
+            Command::Store(cmd) => self.store_command(cmd),
         }
     }
 
@@ -242,6 +261,7 @@ impl Driver {
             // No subscribers is fine: the event is also in the engine's history.
             let _ = self.events.send(e);
         }
+        self.flush_store_events();
     }
 
     fn send_datagram(&mut self, t: Transmit) {

@@ -12,6 +12,9 @@ pub enum StartError {
     /// The protocol configuration is invalid.
     #[error("invalid protocol configuration: {0}")]
     Config(#[from] ConfigError),
+    /// The data directory's store could not be opened (corrupt, unreadable, locked).
+    #[error("{0}")]
+    Store(crate::durable::DurableError),
     /// A socket could not be bound.
     #[error(
         "cannot bind {proto} on {addr}: {source} (is another node using this port? pick another or use port 0)"
@@ -36,4 +39,8 @@ pub enum NodeError {
     /// The engine refused the command; see the inner error for whether state changed.
     #[error(transparent)]
     Command(#[from] CommandError),
+    /// The write was applied in memory (and may spread) but could not be made durable here,
+    /// so it was not acknowledged.
+    #[error(transparent)]
+    Durable(#[from] crate::durable::DurableError),
 }

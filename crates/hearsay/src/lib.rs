@@ -58,6 +58,7 @@ mod faults;
 pub mod meta;
 mod node;
 mod socket;
+mod store;
 mod stream;
 
 pub use clock::unix_millis;
@@ -66,8 +67,9 @@ pub use counters::TransportStats;
 pub use error::{NodeError, StartError};
 pub use faults::Faults;
 pub use node::{Events, MemberDetail, MemberInfo, Node, NodeInfo, StateCounts};
+pub use store::{OwnerKeys, StoreEvents};
 
 pub use hearsay_proto::{
-    Cause, CommandError, Config, ConfigError, Event, EventKind, MemberView, Meta, Name, NameError,
-    State, Stats, Via, wire::MemberState,
+    Cause, CommandError, Config, ConfigError, Event, EventKind, Key, KvEntry, MemberView, Meta,
+    Name, NameError, State, Stats, StoreEvent, Value, Via, wire::MemberState,
 };

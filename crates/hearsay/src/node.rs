@@ -18,6 +18,8 @@ use crate::stream::StreamLimits;
 
 /// Events kept for a subscriber that falls behind before the oldest are skipped.
 const EVENT_BUFFER: usize = 1024;
+/// Store changes kept for a watcher that falls behind (a catch-up brings thousands at once).
+const STORE_EVENT_BUFFER: usize = 16 * 1024;
 /// Commands queued to the node's task before callers wait.
 const COMMAND_QUEUE: usize = 256;
 
@@ -31,6 +33,7 @@ pub struct Node {
 struct Inner {
     commands: mpsc::Sender<Command>,
     events: broadcast::Sender<Event>,
+    store_events: broadcast::Sender<hearsay_proto::StoreEvent>,
     /// Closed when the node's task ends, so that event streams end too.
     running: watch::Receiver<()>,
     local_addr: SocketAddr,
@@ -127,9 +130,15 @@ impl Node {
             timeout: protocol.stream_timeout,
             connect_timeout: config.connect_timeout,
         };
-        let engine = Engine::new(protocol, local, started)?;
+        let mut engine = Engine::new(protocol, local, started)?;
+        engine.set_wall_clock(started, clock::unix_millis());
+        let durable = match &config.data_dir {
+            Some(dir) => Some(crate::store::open_durable(&mut engine, dir, started).await?),
+            None => None,
+        };
         let (commands, commands_rx) = mpsc::channel(COMMAND_QUEUE);
         let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let (store_events, _) = broadcast::channel(STORE_EVENT_BUFFER);
         let (alive, running) = watch::channel(());
         let driver = Driver {
             engine,
@@ -147,6 +156,9 @@ impl Node {
             advertise,
             started,
             alive,
+            store_events: store_events.clone(),
+            durable: durable.as_ref().map(|s| s.writer()),
+            durable_store: durable,
         };
         tokio::spawn(driver.run());
         tracing::info!(name = %config.name.as_str(), %bound, %advertise, generation, "node started");
@@ -154,6 +166,7 @@ impl Node {
             inner: Arc::new(Inner {
                 commands,
                 events,
+                store_events,
                 running,
                 local_addr: bound,
                 advertise,
@@ -276,7 +289,15 @@ impl Node {
             .map_err(|_| NodeError::Closed)
     }
 
-    async fn ask<T>(
+    pub(crate) fn store_sender(&self) -> &broadcast::Sender<hearsay_proto::StoreEvent> {
+        &self.inner.store_events
+    }
+
+    pub(crate) fn running(&self) -> watch::Receiver<()> {
+        self.inner.running.clone()
+    }
+
+    pub(crate) async fn ask<T>(
         &self,
         cmd: impl FnOnce(oneshot::Sender<T>) -> Command,
     ) -> Result<T, NodeError> {

@@ -1,0 +1,327 @@
+//! The replicated stores through the runtime: the [`Node`] methods for per-node state and the
+//! cluster-wide map, store events for watchers, and durability of the map.
+//!
+//! A map write is acknowledged once it is durable on this node: with a data directory
+//! ([`crate::NodeConfig::data_dir`]) the driver hands the entry to the group-committing
+//! [`Writer`] and answers when its transaction has been fsynced, so concurrent writers share
+//! fsyncs; changes learned from peers are persisted too, without anyone waiting on them.
+//! Without a data directory the map lives in memory only and a write is acknowledged at once.
+
+use std::time::Duration;
+
+use hearsay_proto::{CommandError, Key, KvEntry, Name, StoreEvent, Value};
+use tokio::sync::{broadcast, oneshot, watch};
+
+use crate::driver::{Command, Driver};
+use crate::durable::{StoredEntry, Writer};
+use crate::error::NodeError;
+use crate::node::Node;
+
+/// A command about the stores, answered on the node's task.
+pub(crate) enum StoreCommand {
+    StateSet {
+        key: String,
+        value: Value,
+        ttl: Option<Duration>,
+        reply: oneshot::Sender<Result<u64, CommandError>>,
+    },
+    StateDelete {
+        key: String,
+        reply: oneshot::Sender<Result<bool, CommandError>>,
+    },
+    State(oneshot::Sender<Vec<OwnerKeys>>),
+    KvPut {
+        key: String,
+        value: Option<Value>,
+        reply: oneshot::Sender<Result<KvEntry, NodeError>>,
+    },
+    KvGet(String, oneshot::Sender<Option<KvEntry>>),
+    KvList(String, oneshot::Sender<Vec<(Key, KvEntry)>>),
+}
+
+/// One member's state: its keys and values, in key order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnerKeys {
+    /// The member.
+    pub owner: Name,
+    /// Its keys.
+    pub keys: Vec<(Key, Value)>,
+}
+
+impl Node {
+    /// Sets one of this node's own keys (replicated to every member); with `ttl`, the key is
+    /// deleted that long after this write. Returns the key's new version.
+    pub async fn state_set(
+        &self,
+        key: &str,
+        value: Value,
+        ttl: Option<Duration>,
+    ) -> Result<u64, NodeError> {
+        let key = key.to_owned();
+        Ok(self
+            .ask(|reply| {
+                Command::Store(StoreCommand::StateSet {
+                    key,
+                    value,
+                    ttl,
+                    reply,
+                })
+            })
+            .await??)
+    }
+
+    /// Deletes one of this node's own keys; false if it was not set.
+    pub async fn state_delete(&self, key: &str) -> Result<bool, NodeError> {
+        let key = key.to_owned();
+        Ok(self
+            .ask(|reply| Command::Store(StoreCommand::StateDelete { key, reply }))
+            .await??)
+    }
+
+    /// Every member's state this node holds (its own included), by member name.
+    pub async fn state(&self) -> Result<Vec<OwnerKeys>, NodeError> {
+        self.ask(|reply| Command::Store(StoreCommand::State(reply)))
+            .await
+    }
+
+    /// Writes `key` in the cluster-wide map (last writer wins). Resolves once the write is
+    /// durable on this node (with a data directory) and returns the entry written.
+    pub async fn kv_put(&self, key: &str, value: Value) -> Result<KvEntry, NodeError> {
+        self.kv_write(key, Some(value)).await
+    }
+
+    /// Deletes `key` from the cluster-wide map (a tombstone, durable like a write).
+    pub async fn kv_delete(&self, key: &str) -> Result<KvEntry, NodeError> {
+        self.kv_write(key, None).await
+    }
+
+    async fn kv_write(&self, key: &str, value: Option<Value>) -> Result<KvEntry, NodeError> {
+        let key = key.to_owned();
+        self.ask(|reply| Command::Store(StoreCommand::KvPut { key, value, reply }))
+            .await?
+    }
+
+    /// The live entry for `key` (a deleted key is `None`).
+    pub async fn kv_get(&self, key: &str) -> Result<Option<KvEntry>, NodeError> {
+        let key = key.to_owned();
+        self.ask(|reply| Command::Store(StoreCommand::KvGet(key, reply)))
+            .await
+    }
+
+    /// Live entries whose key starts with `prefix`, in key order.
+    pub async fn kv_list(&self, prefix: &str) -> Result<Vec<(Key, KvEntry)>, NodeError> {
+        let prefix = prefix.to_owned();
+        self.ask(|reply| Command::Store(StoreCommand::KvList(prefix, reply)))
+            .await
+    }
+
+    /// A live stream of changes to both stores from now on (watch a prefix by filtering).
+    pub fn store_events(&self) -> StoreEvents {
+        StoreEvents {
+            rx: self.store_sender().subscribe(),
+            running: self.running(),
+            missed: 0,
+        }
+    }
+}
+
+/// A subscription to a node's store changes. Changes that arrive while the subscriber is more
+/// than the buffer behind are skipped and counted in [`StoreEvents::missed`].
+pub struct StoreEvents {
+    rx: broadcast::Receiver<StoreEvent>,
+    running: watch::Receiver<()>,
+    missed: u64,
+}
+
+impl StoreEvents {
+    /// The next change; `None` once the node has shut down.
+    pub async fn next(&mut self) -> Option<StoreEvent> {
+        loop {
+            tokio::select! {
+                r = self.rx.recv() => match r {
+                    Ok(e) => return Some(e),
+                    Err(broadcast::error::RecvError::Lagged(n)) => self.missed += n,
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                },
+                _ = self.running.changed() => return None,
+            }
+        }
+    }
+
+    /// Changes skipped because this subscriber fell behind.
+    pub fn missed(&self) -> u64 {
+        self.missed
+    }
+}
+
+/// An engine entry as the durable store keeps it.
+pub(crate) fn to_stored(key: &str, e: &KvEntry) -> StoredEntry {
+    StoredEntry {
+        key: key.as_bytes().to_vec(),
+        stamp: e.stamp,
+        writer: e.writer.as_str().to_owned(),
+        value: e.value.as_ref().map(|v| v.to_vec()),
+    }
+}
+
+/// A stored entry as the engine takes it; `None` for a key or writer the engine would refuse
+/// (counted by the caller).
+pub(crate) fn from_stored(s: StoredEntry) -> Option<(Key, KvEntry)> {
+    let key = String::from_utf8(s.key).ok()?;
+    let writer = Name::new(&s.writer).ok()?;
+    Some((
+        Key::from(key),
+        KvEntry {
+            stamp: s.stamp,
+            writer,
+            value: s.value.map(Value::from),
+        },
+    ))
+}
+
+impl Driver {
+    pub(crate) fn store_command(&mut self, cmd: StoreCommand) {
+        let at = crate::clock::now();
+        match cmd {
+            StoreCommand::StateSet {
+                key,
+                value,
+                ttl,
+                reply,
+            } => {
+                let _ = reply.send(self.engine.state_set(at, &key, value, ttl));
+            }
+            StoreCommand::StateDelete { key, reply } => {
+                let _ = reply.send(self.engine.state_delete(at, &key));
+            }
+            StoreCommand::State(reply) => {
+                let owners = self
+                    .engine
+                    .state_owners()
+                    .into_iter()
+                    .map(|owner| OwnerKeys {
+                        keys: self.engine.state_of(owner.as_str()),
+                        owner,
+                    })
+                    .collect();
+                let _ = reply.send(owners);
+            }
+            StoreCommand::KvPut { key, value, reply } => {
+                let written = match value {
+                    Some(v) => self.engine.kv_put(at, &key, v),
+                    None => self.engine.kv_delete(at, &key),
+                };
+                let entry = match written {
+                    Ok(e) => e,
+                    Err(e) => {
+                        let _ = reply.send(Err(e.into()));
+                        return;
+                    }
+                };
+                match &self.durable {
+                    None => {
+                        let _ = reply.send(Ok(entry));
+                    }
+                    Some(writer) => {
+                        let durable = writer.write(vec![to_stored(&key, &entry)]);
+                        tokio::spawn(async move {
+                            let r = durable.await.map(|()| entry).map_err(NodeError::from);
+                            let _ = reply.send(r);
+                        });
+                    }
+                }
+            }
+            StoreCommand::KvGet(key, reply) => {
+                let entry = self.engine.kv_get(&key).filter(|e| e.value.is_some());
+                let _ = reply.send(entry.cloned());
+            }
+            StoreCommand::KvList(prefix, reply) => {
+                let list = self
+                    .engine
+                    .kv_list(&prefix)
+                    .map(|(k, e)| (k.clone(), e.clone()))
+                    .collect();
+                let _ = reply.send(list);
+            }
+        }
+    }
+
+    /// Persists and publishes the engine's store changes.
+    pub(crate) fn flush_store_events(&mut self) {
+        let mut learned = Vec::new();
+        while let Some(e) = self.engine.poll_store_event() {
+            match &e {
+                // Local writes were handed to the writer by the command itself.
+                StoreEvent::Kv {
+                    key,
+                    entry,
+                    local: false,
+                } => learned.push(to_stored(key, entry)),
+                StoreEvent::KvCollected { keys } => {
+                    if let Some(w) = &self.durable {
+                        let keys = keys.iter().map(|k| k.as_bytes().to_vec()).collect();
+                        persist_failed(w, w.remove_unacked(keys));
+                    }
+                }
+                StoreEvent::KvTransfer {
+                    from,
+                    received,
+                    new,
+                    total,
+                } => {
+                    tracing::info!(
+                        %from, received, new, peer_holds = total, holding = self.engine.kv_len(),
+                        "kv catch-up: received part of the map"
+                    );
+                }
+                _ => {}
+            }
+            let _ = self.store_events.send(e);
+        }
+        if !learned.is_empty()
+            && let Some(w) = &self.durable
+        {
+            persist_failed(w, w.write_unacked(learned));
+        }
+    }
+}
+
+fn persist_failed(w: &Writer, r: Result<(), crate::durable::DurableError>) {
+    if let Err(e) = r {
+        tracing::error!(path = %w.path().display(), error = %e, "kv store: change not persisted");
+    }
+}
+
+/// Opens the durable store under `dir` and loads what it holds into the engine.
+pub(crate) async fn open_durable(
+    engine: &mut hearsay_proto::Engine,
+    dir: &std::path::Path,
+    now: std::time::Instant,
+) -> Result<crate::durable::DurableStore, crate::error::StartError> {
+    let dir = dir.to_owned();
+    let opened = tokio::task::spawn_blocking(move || crate::durable::DurableStore::open(&dir))
+        .await
+        .map_err(|e| {
+            crate::error::StartError::Store(crate::durable::DurableError::Open {
+                path: std::path::PathBuf::new(),
+                reason: e.to_string(),
+            })
+        })?;
+    let (store, entries) = opened.map_err(crate::error::StartError::Store)?;
+    let stored = entries.len();
+    let mut unreadable = 0usize;
+    let restored: Vec<(Key, KvEntry)> = entries
+        .into_iter()
+        .filter_map(|s| {
+            let e = from_stored(s);
+            unreadable += usize::from(e.is_none());
+            e
+        })
+        .collect();
+    engine.kv_restore(now, restored);
+    tracing::info!(
+        path = %store.path().display(), entries = stored, live = engine.kv_len(), unreadable,
+        "kv store loaded"
+    );
+    Ok(store)
+}
