@@ -97,6 +97,13 @@ pub struct Config {
     /// Stamps of cluster-wide writes further ahead of this node's wall clock than this are
     /// refused (a broken clock would otherwise win every later write). Defaults to 60 s.
     pub max_clock_skew: Duration,
+    /// How often a node tries to reach a member it believes dead (or forgot), so that the two
+    /// sides of a healed partition find each other. Stretched by `live / 16`, so the cluster
+    /// makes about 16 attempts per interval whatever its size. Defaults to 2 s.
+    pub reconnect_interval: Duration,
+    /// How long the addresses of forgotten dead members are kept for reconnection.
+    /// Defaults to 15 minutes.
+    pub reconnect_timeout: Duration,
     /// Store updates waiting to be piggybacked, at most; beyond it the most-sent is dropped
     /// (anti-entropy repairs). Defaults to 4096.
     pub max_store_backlog: usize,
@@ -192,6 +199,8 @@ impl Config {
             tombstone_grace: Duration::from_secs(3600),
             max_clock_skew: Duration::from_secs(60),
             max_store_backlog: 4096,
+            reconnect_interval: Duration::from_secs(2),
+            reconnect_timeout: Duration::from_secs(900),
         }
     }
 
@@ -238,6 +247,7 @@ impl Config {
             ("sync_interval_busy", self.sync_interval_busy),
             ("stream_timeout", self.stream_timeout),
             ("join_retry_initial", self.join_retry_initial),
+            ("reconnect_interval", self.reconnect_interval),
         ] {
             if d.is_zero() {
                 return Err(ConfigError::ZeroDuration(name));

@@ -126,6 +126,8 @@ pub struct Engine {
     fresh: Vec<u64>,
     /// Replicated state: per-node key/value and the cluster-wide map.
     pub(crate) store: Stores,
+    /// Addresses of forgotten dead members, to reconnect to after a partition heals.
+    pub(crate) lost: crate::reconnect::Lost,
 }
 
 impl Engine {
@@ -161,6 +163,7 @@ impl Engine {
         );
         Ok(Engine {
             store,
+            lost: crate::reconnect::Lost::default(),
             awareness: Awareness::new(config.awareness_max_multiplier.get(), config.lifeguard),
             probe: Prober::new(first_probe),
             sync: SyncState::new(first_sync, config.join_retry_initial),

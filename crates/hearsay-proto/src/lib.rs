@@ -82,6 +82,7 @@ mod intern;
 mod member;
 mod name;
 mod probe;
+mod reconnect;
 mod seen;
 mod stats;
 pub mod store;

@@ -40,6 +40,8 @@ pub(crate) struct SyncState {
     join_backoff: Duration,
     /// The last sync went unanswered: the next one goes to a member believed alive.
     avoid_dead: bool,
+    /// Next attempt to reach a member believed dead (see [`crate::reconnect`]).
+    pub next_reconnect: Instant,
 }
 
 /// The sync this node started and waits on.
@@ -58,6 +60,7 @@ impl SyncState {
             next_join: None,
             join_backoff,
             avoid_dead: false,
+            next_reconnect: first_sync,
         }
     }
 
@@ -65,7 +68,10 @@ impl SyncState {
     pub fn next_deadline(&self, syncing: bool) -> Option<Instant> {
         let mut t = self.next_join;
         if syncing {
-            let s = self.pending.as_ref().map_or(self.next_sync, |p| p.deadline);
+            let s = self
+                .pending
+                .as_ref()
+                .map_or(self.next_sync.min(self.next_reconnect), |p| p.deadline);
             t = Some(t.map_or(s, |t| t.min(s)));
         }
         t
@@ -127,6 +133,13 @@ impl Engine {
             }
             return;
         }
+        if now >= self.sync.next_reconnect {
+            self.sync.next_reconnect = now + self.reconnect_period();
+            if let Some(peer) = self.reconnect_target(now) {
+                self.start_sync(now, peer);
+                return;
+            }
+        }
         if now < self.sync.next_sync {
             return;
         }
@@ -146,6 +159,11 @@ impl Engine {
             return;
         };
         let peer = self.members.get(slot).addr;
+        self.start_sync(now, peer);
+    }
+
+    /// Sends a sync digest to `peer` and waits for its answer.
+    fn start_sync(&mut self, now: Instant, peer: SocketAddr) {
         self.sync.pending = Some(Pending {
             peer,
             deadline: now + self.config.stream_timeout,

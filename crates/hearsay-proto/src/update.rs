@@ -300,6 +300,10 @@ impl Engine {
             {
                 continue;
             }
+            if m.state == State::Dead {
+                self.lost
+                    .remember(m.addr, now + self.config.reconnect_timeout);
+            }
             let cause = self.cause(Via::Local, None, 0);
             self.emit(now, EventKind::Removed, slot, cause);
             let moved_from = self.members.remove(slot);

@@ -383,3 +383,37 @@ fn map_tombstones_are_collected_after_the_grace_period() {
     }
     assert!(stores_agree(&net));
 }
+
+#[test]
+fn a_sixty_second_partition_with_writes_on_both_sides_converges_soon_after_healing() {
+    let mut net = Net::converged_cluster(Config::lan(10), 10);
+    net.cut = Box::new(|a, b| (a < 5) != (b < 5));
+    for step in 0..120 {
+        let now = net.now;
+        let writer = step % 10;
+        let key = format!("k{}", step % 40);
+        net.engine(writer)
+            .kv_put(now, &key, value(&format!("w{step}")))
+            .unwrap();
+        net.drain(writer);
+        net.run_for(Duration::from_millis(500));
+    }
+    net.cut = Box::new(|_, _| false);
+    let healed = net.now;
+    let mut converged = None;
+    for _ in 0..600 {
+        net.run_for(Duration::from_millis(100));
+        if stores_agree(&net) {
+            converged = Some(net.now - healed);
+            break;
+        }
+    }
+    let took = converged.expect("the stores never agreed after the partition healed");
+    eprintln!("kv converged {took:?} after healing");
+    assert!(took <= secs(10), "took {took:?} after healing");
+    for k in 0..40 {
+        let last = (0..120).filter(|s| s % 40 == k).max().unwrap();
+        let e = net.nodes[0].engine.kv_get(&format!("k{k}")).unwrap();
+        assert_eq!(e.value, Some(value(&format!("w{last}"))), "k{k}");
+    }
+}
