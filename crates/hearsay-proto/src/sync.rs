@@ -42,6 +42,8 @@ pub(crate) struct SyncState {
     avoid_dead: bool,
     /// Next attempt to reach a member believed dead (see [`crate::reconnect`]).
     pub next_reconnect: Instant,
+    /// When a store repair last found differences: syncs stay frequent while stores differ.
+    pub store_repaired_at: Option<Instant>,
 }
 
 /// The sync this node started and waits on.
@@ -61,6 +63,7 @@ impl SyncState {
             join_backoff,
             avoid_dead: false,
             next_reconnect: first_sync,
+            store_repaired_at: None,
         }
     }
 
@@ -196,12 +199,12 @@ impl Engine {
                     own.buckets().to_vec()
                 };
                 self.send_stream(from, &Message::SyncBuckets(SyncBuckets { hashes }));
-                self.on_store_roots(from, d.state_root, d.kv_root);
+                self.on_store_roots(now, from, d.state_root, d.kv_root);
             }
             Message::StateUpdate(_) | Message::KvUpdate(_) => self.on_store_update(now, from, msg),
-            Message::StoreHashes(h) => self.on_store_hashes(from, h),
+            Message::StoreHashes(h) => self.on_store_hashes(now, from, h),
             Message::KvEntries(e) => self.on_kv_entries(now, from, e),
-            Message::StateEntries(e) => self.on_state_entries(from, e),
+            Message::StateEntries(e) => self.on_state_entries(now, from, e),
             Message::SyncBuckets(b) => self.on_sync_buckets(now, from, b),
             Message::SyncEntries(e) => {
                 let buckets = e.buckets.clone();
@@ -287,7 +290,18 @@ impl Engine {
         }
         if b.hashes.is_empty() {
             self.sync.pending = None;
-            self.sync.next_sync = now + self.config.sync_interval;
+            // Members agree; a store may still be repairing, and then the next sync comes as
+            // soon as after a membership repair.
+            let repairing = self
+                .sync
+                .store_repaired_at
+                .is_some_and(|t| now < t + 2 * self.config.sync_interval_busy);
+            self.sync.next_sync = now
+                + if repairing {
+                    self.config.sync_interval_busy
+                } else {
+                    self.config.sync_interval
+                };
             self.stats.syncs_in_agreement += 1;
             return;
         }

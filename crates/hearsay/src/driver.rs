@@ -327,6 +327,12 @@ impl Driver {
             stats: self.engine.stats().clone(),
             transport: self.counters.snapshot(),
             uptime: now().saturating_duration_since(self.started),
+            kv: crate::node::KvInfo {
+                keys: self.engine.kv_len(),
+                bytes: self.engine.kv_bytes(),
+                root: self.engine.kv_root(),
+            },
+            durable: self.durable.as_ref().map(|w| w.stats()),
         }
     }
 }

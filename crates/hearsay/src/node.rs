@@ -99,6 +99,22 @@ pub struct NodeInfo {
     pub transport: TransportStats,
     /// Time since the node started.
     pub uptime: Duration,
+    /// The cluster-wide map here: live keys, bytes of keys and values, and the root of its
+    /// range tree (equal on replicas holding the same entries).
+    pub kv: KvInfo,
+    /// The durable store's totals (commits are fsyncs), with a data directory.
+    pub durable: Option<crate::durable::CommitStats>,
+}
+
+/// The cluster-wide map as one node holds it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KvInfo {
+    /// Live keys.
+    pub keys: usize,
+    /// Bytes of keys and values held (tombstones' keys included).
+    pub bytes: usize,
+    /// Root of the map's range tree.
+    pub root: u64,
 }
 
 impl Node {

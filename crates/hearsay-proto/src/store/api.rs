@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use super::{KvEntry, StoreEvent};
 use crate::Name;
 use crate::engine::{CommandError, Engine};
-use crate::wire::{Key, MAX_KEY_BYTES, StateUpdate, Value};
+use crate::wire::{Key, MAX_KEY_BYTES, StateUpdate, StoreKind, Value};
 
 /// How often the map is scanned for collectable tombstones, at most.
 const KV_GC_EVERY: Duration = Duration::from_secs(60);
@@ -164,6 +164,11 @@ impl Engine {
     }
 
     pub(crate) fn emit_store(&mut self, event: StoreEvent) {
+        match &event {
+            StoreEvent::State { .. } => self.store.fresh[StoreKind::State as usize] = true,
+            StoreEvent::Kv { .. } => self.store.fresh[StoreKind::Kv as usize] = true,
+            _ => {}
+        }
         if self.store.events.len() >= self.config.max_pending_events {
             self.store.events.pop_front();
             self.stats.events_dropped += 1;
@@ -243,6 +248,7 @@ impl Engine {
 
     /// Runs the stores' timers due at `now`.
     pub(crate) fn store_timers(&mut self, now: Instant) {
+        self.store_push_timer(now);
         while let Some((at, key)) = self.store.expiries.first().cloned() {
             if at > now {
                 break;
@@ -290,6 +296,7 @@ impl Engine {
             .front()
             .map(|(at, _, _)| *at + self.config.tombstone_grace);
         let gc = (self.store.kv.len() > self.store.kv.live()).then_some(self.store.next_kv_gc);
-        [expiry, tombstone, gc].into_iter().flatten().min()
+        let push = self.store_push_deadline();
+        [expiry, tombstone, gc, push].into_iter().flatten().min()
     }
 }

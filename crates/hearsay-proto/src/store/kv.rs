@@ -8,9 +8,11 @@
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
-use super::tree::{RangeTree, entry_hash, leaf_of};
+use super::tree::{KV_SHAPE, RangeTree, entry_hash, leaf_of};
 use crate::Name;
 use crate::wire::{Key, KvUpdate, Value};
+use foldhash::fast::FixedState;
+use std::collections::HashMap;
 
 /// One entry of the cluster-wide map.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,7 +44,7 @@ impl KvEntry {
 
 struct Slot {
     entry: KvEntry,
-    leaf: u16,
+    leaf: u32,
     hash: u64,
 }
 
@@ -57,12 +59,25 @@ fn hash_of(key: &str, e: &KvEntry) -> u64 {
 }
 
 /// The map, its range tree and its counts.
-#[derive(Default)]
 pub(crate) struct ClusterKv {
     map: BTreeMap<Key, Slot>,
+    /// The keys of each leaf, so that a repair reads only the leaves it swaps.
+    by_leaf: HashMap<u32, Vec<Key>, FixedState>,
     tree: RangeTree,
     live: usize,
     value_bytes: usize,
+}
+
+impl Default for ClusterKv {
+    fn default() -> ClusterKv {
+        ClusterKv {
+            map: BTreeMap::new(),
+            by_leaf: HashMap::with_hasher(FixedState::with_seed(0x6b76)),
+            tree: RangeTree::new(KV_SHAPE),
+            live: 0,
+            value_bytes: 0,
+        }
+    }
 }
 
 impl ClusterKv {
@@ -96,8 +111,11 @@ impl ClusterKv {
         {
             return false;
         }
-        self.remove(key);
-        let leaf = leaf_of(key);
+        let leaf = match self.remove(key) {
+            Some((_, leaf)) => leaf,
+            None => leaf_of(key, KV_SHAPE),
+        };
+        self.by_leaf.entry(leaf).or_default().push(key.clone());
         let hash = hash_of(key, &entry);
         self.tree.toggle(leaf, hash);
         if let Some(v) = &entry.value {
@@ -110,28 +128,32 @@ impl ClusterKv {
     }
 
     /// Forgets `key` entirely (tombstone collection).
-    pub fn remove(&mut self, key: &str) -> Option<KvEntry> {
+    pub fn remove(&mut self, key: &str) -> Option<(KvEntry, u32)> {
         let slot = self.map.remove(key)?;
+        if let Some(keys) = self.by_leaf.get_mut(&slot.leaf) {
+            if let Some(i) = keys.iter().position(|k| &**k == key) {
+                keys.swap_remove(i);
+            }
+            if keys.is_empty() {
+                self.by_leaf.remove(&slot.leaf);
+            }
+        }
         self.tree.toggle(slot.leaf, slot.hash);
         if let Some(v) = &slot.entry.value {
             self.live -= 1;
             self.value_bytes -= v.len();
         }
         self.value_bytes -= key.len();
-        Some(slot.entry)
+        Some((slot.entry, slot.leaf))
     }
 
-    /// Every entry in the given leaves, as wire updates, in key order.
-    pub fn entries_in(&self, leaves: &[u16]) -> Vec<KvUpdate> {
-        let mut wanted = vec![false; super::tree::LEAVES];
-        for &l in leaves {
-            wanted[usize::from(l) % super::tree::LEAVES] = true;
-        }
-        self.map
-            .iter()
-            .filter(|(_, s)| wanted[usize::from(s.leaf)])
-            .map(|(k, s)| s.entry.to_update(k))
-            .collect()
+    /// Every entry of one leaf, as wire updates.
+    pub fn entries_in(&self, leaf: u32) -> impl Iterator<Item = KvUpdate> + '_ {
+        self.by_leaf
+            .get(&leaf)
+            .into_iter()
+            .flatten()
+            .filter_map(|k| Some(self.map.get(k)?.entry.to_update(k)))
     }
 
     /// Live entries whose key starts with `prefix`, in key order.

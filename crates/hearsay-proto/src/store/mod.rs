@@ -104,6 +104,12 @@ pub(crate) struct Stores {
     pub own_tombstones: VecDeque<(Instant, Key, u64)>,
     /// Next scan for collectable map tombstones.
     pub next_kv_gc: Instant,
+    /// A store changed since the last timer run (by `StoreKind` index).
+    pub fresh: [bool; 2],
+    /// When each store last changed.
+    pub news_at: [Option<Instant>; 2],
+    /// Next push-pull comparison while a store is changing.
+    pub next_push: Instant,
 }
 
 impl Stores {
@@ -118,6 +124,9 @@ impl Stores {
             ttl_of: HashMap::new(),
             own_tombstones: VecDeque::new(),
             next_kv_gc: now,
+            fresh: [false; 2],
+            news_at: [None; 2],
+            next_push: now,
         }
     }
 }

@@ -15,7 +15,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::tree::{LEAVES, RangeTree, entry_hash, leaf_of};
+use super::tree::{RangeTree, STATE_SHAPE, entry_hash, leaf_of};
 use crate::Name;
 use crate::wire::{Key, OwnerState, StateRecord, StateUpdate, Value};
 
@@ -32,7 +32,7 @@ pub(crate) struct Owner {
     pub generation: u64,
     pub floor: u64,
     pub entries: BTreeMap<Key, StateEntry>,
-    leaf: u16,
+    leaf: u32,
     hash: u64,
 }
 
@@ -58,7 +58,7 @@ impl Owner {
             generation,
             floor,
             entries: BTreeMap::new(),
-            leaf: leaf_of(name),
+            leaf: leaf_of(name, STATE_SHAPE),
             hash: header_hash(name, generation, floor),
         }
     }
@@ -112,10 +112,18 @@ impl Owner {
 }
 
 /// Every owner's state this node holds, its own included.
-#[derive(Default)]
 pub(crate) struct NodeStates {
     owners: HashMap<Name, Owner>,
     tree: RangeTree,
+}
+
+impl Default for NodeStates {
+    fn default() -> NodeStates {
+        NodeStates {
+            owners: HashMap::new(),
+            tree: RangeTree::new(STATE_SHAPE),
+        }
+    }
 }
 
 impl NodeStates {
@@ -249,15 +257,12 @@ impl NodeStates {
     }
 
     /// The states of owners in the given leaves.
-    pub fn owners_in(&self, leaves: &[u16]) -> Vec<OwnerState> {
-        let mut wanted = vec![false; LEAVES];
-        for &l in leaves {
-            wanted[usize::from(l) % LEAVES] = true;
-        }
+    pub fn owners_in(&self, leaves: &[u32]) -> Vec<OwnerState> {
+        let wanted: std::collections::HashSet<u32> = leaves.iter().copied().collect();
         let mut out: Vec<OwnerState> = self
             .owners
             .iter()
-            .filter(|(_, o)| wanted[usize::from(o.leaf)])
+            .filter(|(_, o)| wanted.contains(&o.leaf))
             .map(|(n, o)| o.to_wire(n))
             .collect();
         out.sort_by(|a, b| a.owner.cmp(&b.owner));

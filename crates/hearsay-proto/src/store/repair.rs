@@ -11,14 +11,20 @@ use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use super::tree::{self, leaf_of};
+use super::tree;
 use super::{StoreEvent, TRANSFER_CHUNK_BYTES};
 use crate::engine::Engine;
 use crate::wire::{self, KvEntries, KvUpdate, Message, StateEntries, StoreHashes, StoreKind};
 
 impl Engine {
     /// A peer's roots arrived with its sync digest: start repairing each store that differs.
-    pub(crate) fn on_store_roots(&mut self, from: SocketAddr, state_root: u64, kv_root: u64) {
+    pub(crate) fn on_store_roots(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        state_root: u64,
+        kv_root: u64,
+    ) {
         for (store, theirs) in [(StoreKind::State, state_root), (StoreKind::Kv, kv_root)] {
             let tree = self.store_tree(store);
             if tree.root() == theirs {
@@ -26,10 +32,74 @@ impl Engine {
             }
             let (ids, hashes) = tree.groups();
             self.stats.store_repairs += 1;
+            self.store_differs(now);
             self.send_stream(
                 from,
                 &Message::StoreHashes(StoreHashes { store, ids, hashes }),
             );
+        }
+    }
+
+    /// While this node's stores are changing, it compares one of them with a random member
+    /// every `gossip_interval` (a root of 16 bytes; a repair follows only if they differ), for
+    /// `2 * sync_interval_busy` after the last change. A burst of writes thus spreads by
+    /// push-pull in rounds of `gossip_interval` instead of waiting for piggybacking, which
+    /// carries only what fits in datagrams.
+    pub(crate) fn store_push_timer(&mut self, now: Instant) {
+        for (i, fresh) in self.store.fresh.iter_mut().enumerate() {
+            if std::mem::take(fresh) {
+                self.store.news_at[i] = Some(now);
+            }
+        }
+        let window = 2 * self.config.sync_interval_busy;
+        for at in &mut self.store.news_at {
+            if at.is_some_and(|t| now >= t + window) {
+                *at = None;
+            }
+        }
+        if now < self.store.next_push || self.left {
+            return;
+        }
+        self.store.next_push = now + self.config.gossip_interval;
+        let recent: Vec<StoreKind> = [StoreKind::State, StoreKind::Kv]
+            .into_iter()
+            .filter(|k| self.store.news_at[*k as usize].is_some_and(|t| now < t + window))
+            .collect();
+        if recent.is_empty() {
+            return;
+        }
+        let Some(&slot) = self
+            .random_members(1, |m| m.state == crate::wire::State::Alive)
+            .first()
+        else {
+            return;
+        };
+        let peer = self.members.get(slot).addr;
+        for store in recent {
+            let root = self.store_tree(store).root();
+            let msg = Message::StoreHashes(StoreHashes {
+                store,
+                ids: vec![tree::ROOT_ID],
+                hashes: vec![root],
+            });
+            self.send_stream(peer, &msg);
+        }
+    }
+
+    /// When [`Engine::store_push_timer`] wants to run next, if it has anything to do.
+    pub(crate) fn store_push_deadline(&self) -> Option<Instant> {
+        let fresh = self.store.fresh.iter().any(|f| *f);
+        let recent = self.store.news_at.iter().any(Option::is_some);
+        (fresh || recent).then_some(self.store.next_push)
+    }
+
+    /// A store differs from a peer's: sync again soon (like after a membership repair), so that
+    /// a burst of writes or a healed partition spreads in rounds of `sync_interval_busy`.
+    fn store_differs(&mut self, now: Instant) {
+        self.sync.store_repaired_at = Some(now);
+        let soon = now + self.config.sync_interval_busy;
+        if self.sync.next_sync > soon {
+            self.sync.next_sync = soon;
         }
     }
 
@@ -41,12 +111,16 @@ impl Engine {
     }
 
     /// A peer's hashes of some tree nodes: answer with ours one level down, or with entries.
-    pub(crate) fn on_store_hashes(&mut self, from: SocketAddr, h: StoreHashes) {
+    pub(crate) fn on_store_hashes(&mut self, now: Instant, from: SocketAddr, h: StoreHashes) {
         if h.ids.len() != h.hashes.len() {
             self.stats.drop_input("malformed");
             return;
         }
         let (ids, hashes, leaves) = tree::compare(self.store_tree(h.store), &h.ids, &h.hashes);
+        if ids.is_empty() && leaves.is_empty() {
+            return;
+        }
+        self.store_differs(now);
         if !ids.is_empty() {
             let msg = Message::StoreHashes(StoreHashes {
                 store: h.store,
@@ -69,27 +143,26 @@ impl Engine {
     fn send_kv_leaves(
         &mut self,
         to: SocketAddr,
-        leaves: &[u16],
+        leaves: &[u32],
         reply: bool,
         skip: &HashSet<(wire::Key, u64)>,
     ) {
         let total = self.store.kv.len() as u64;
-        let mut entries: Vec<(u16, KvUpdate)> = self
-            .store
-            .kv
-            .entries_in(leaves)
-            .into_iter()
-            .filter(|e| !skip.contains(&(e.key.clone(), e.stamp)))
-            .map(|e| (leaf_of(&e.key), e))
+        let mut sorted = leaves.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let entries: Vec<(u32, KvUpdate)> = sorted
+            .iter()
+            .flat_map(|&l| self.store.kv.entries_in(l).map(move |e| (l, e)))
+            .filter(|(_, e)| !skip.contains(&(e.key.clone(), e.stamp)))
             .collect();
         if entries.is_empty() && !reply {
             return;
         }
-        entries.sort_by_key(|(l, _)| *l);
         // Leaves without entries still go out (in the first piece): the peer answers with its
         // entries of them.
-        let mut chunk_leaves: Vec<u16> = {
-            let with: HashSet<u16> = entries.iter().map(|(l, _)| *l).collect();
+        let mut chunk_leaves: Vec<u32> = {
+            let with: HashSet<u32> = entries.iter().map(|(l, _)| *l).collect();
             leaves
                 .iter()
                 .copied()
@@ -102,7 +175,12 @@ impl Engine {
         while i < entries.len() {
             let leaf = entries[i].0;
             while i < entries.len() && entries[i].0 == leaf {
-                bytes += wire::encoded_len(&Message::KvUpdate(entries[i].1.clone()));
+                let e = &entries[i].1;
+                // About the encoded size; the piece limit is soft.
+                bytes += e.key.len()
+                    + e.writer.as_str().len()
+                    + e.value.as_ref().map_or(0, |v| v.len())
+                    + 16;
                 chunk.push(entries[i].1.clone());
                 i += 1;
             }
@@ -120,7 +198,7 @@ impl Engine {
     fn send_kv_chunk(
         &mut self,
         to: SocketAddr,
-        leaves: &mut Vec<u16>,
+        leaves: &mut Vec<u32>,
         reply: bool,
         total: u64,
         entries: &mut Vec<KvUpdate>,
@@ -136,7 +214,7 @@ impl Engine {
         self.send_stream(to, &msg);
     }
 
-    fn send_state_leaves(&mut self, to: SocketAddr, leaves: &[u16], reply: bool) {
+    fn send_state_leaves(&mut self, to: SocketAddr, leaves: &[u32], reply: bool) {
         let owners = self.store.states.owners_in(leaves);
         if owners.is_empty() && !reply {
             return;
@@ -152,6 +230,7 @@ impl Engine {
 
     /// A peer's map entries of some leaves: merge them; answer with ours if asked.
     pub(crate) fn on_kv_entries(&mut self, now: Instant, from: SocketAddr, e: KvEntries) {
+        self.store_differs(now);
         let received = e.entries.len();
         let mut new = 0;
         let mut skip = HashSet::with_capacity(if e.reply { received } else { 0 });
@@ -191,7 +270,8 @@ impl Engine {
     }
 
     /// A peer's member states of some leaves: merge them; answer with ours if asked.
-    pub(crate) fn on_state_entries(&mut self, from: SocketAddr, e: StateEntries) {
+    pub(crate) fn on_state_entries(&mut self, now: Instant, from: SocketAddr, e: StateEntries) {
+        self.store_differs(now);
         for o in &e.owners {
             self.stats.store_entries_received += o.entries.len() as u64;
             if !self.accept_state_from_peer(&o.owner, o.generation) {

@@ -62,13 +62,14 @@ pub struct KvUpdate {
 }
 
 /// Anti-entropy of a store: the sender's hashes of some nodes of its range tree. Node ids
-/// below [`crate::store::tree::GROUPS`] are groups; the rest are leaves.
+/// below the store's group count are groups; the rest are leaves (see
+/// [`crate::store::tree::Shape`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreHashes {
     /// Which store.
     pub store: StoreKind,
     /// Tree node ids, ascending.
-    pub ids: Vec<u16>,
+    pub ids: Vec<u32>,
     /// One hash per id.
     pub hashes: Vec<u64>,
 }
@@ -77,7 +78,7 @@ pub struct StoreHashes {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KvEntries {
     /// The leaves covered, whole.
-    pub leaves: Vec<u16>,
+    pub leaves: Vec<u32>,
     /// True when the receiver should answer with its own entries of the same leaves.
     pub reply: bool,
     /// How many entries the sender holds in all (for progress reports of a large transfer).
@@ -116,7 +117,7 @@ pub struct OwnerState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StateEntries {
     /// The leaves covered, whole.
-    pub leaves: Vec<u16>,
+    pub leaves: Vec<u32>,
     /// True when the receiver should answer with its own states of the same leaves.
     pub reply: bool,
     /// The members' states.

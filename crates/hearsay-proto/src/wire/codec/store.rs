@@ -11,8 +11,9 @@
 //! A **key** is a varint length (1 to [`MAX_KEY_BYTES`]) and UTF-8 bytes, else
 //! [`DecodeError::BadKey`]. A **value** is a varint: 0 for a tombstone, else the length plus
 //! one (at most [`MAX_VALUE_WIRE_BYTES`], else [`DecodeError::Oversized`]), then the bytes.
-//! **Leaves** are a count and varint leaf numbers below [`LEAVES`]; tree node ids in
-//! `StoreHashes` are varints below [`NODES`]. An **owner** is name, generation, floor and a
+//! **Leaves** are a count and varint leaf numbers below [`MAX_LEAVES`]; tree node ids in
+//! `StoreHashes` are varints up to [`MAX_NODES`] (which names the root) (a store's own shape may be smaller; ids
+//! beyond it are ignored by the receiver). An **owner** is name, generation, floor and a
 //! list of records (key, version, value).
 
 use std::sync::Arc;
@@ -21,7 +22,7 @@ use super::DecodeError;
 use super::body::{count_len, name_len, put_name};
 use super::reader::Reader;
 use super::varint::{put_varint, varint_len};
-use crate::store::tree::{LEAVES, NODES};
+use crate::store::tree::{MAX_LEAVES, MAX_NODES};
 use crate::wire::{
     Key, KvEntries, KvUpdate, MAX_KEY_BYTES, MAX_VALUE_WIRE_BYTES, OwnerState, StateEntries,
     StateRecord, StateUpdate, StoreHashes, StoreKind, Value,
@@ -48,7 +49,7 @@ fn value_len(value: Option<&Value>) -> usize {
     }
 }
 
-fn leaves_len(leaves: &[u16]) -> usize {
+fn leaves_len(leaves: &[u32]) -> usize {
     count_len(leaves.len())
         + leaves
             .iter()
@@ -119,7 +120,7 @@ fn put_value(out: &mut Vec<u8>, value: Option<&Value>) {
     }
 }
 
-fn put_leaves(out: &mut Vec<u8>, leaves: &[u16]) {
+fn put_leaves(out: &mut Vec<u8>, leaves: &[u32]) {
     put_varint(out, leaves.len() as u64);
     for &l in leaves {
         put_varint(out, u64::from(l));
@@ -200,12 +201,12 @@ fn value(r: &mut Reader<'_>) -> Result<Option<Value>, DecodeError> {
     Ok(Some(Arc::from(r.bytes(len)?)))
 }
 
-fn leaves(r: &mut Reader<'_>) -> Result<Vec<u16>, DecodeError> {
-    let count = r.count(1, LEAVES)?;
+fn leaves(r: &mut Reader<'_>) -> Result<Vec<u32>, DecodeError> {
+    let count = r.count(1, MAX_LEAVES)?;
     let mut out = Vec::with_capacity(count);
     for _ in 0..count {
-        match u16::try_from(r.u32()?) {
-            Ok(l) if usize::from(l) < LEAVES => out.push(l),
+        match r.u32()? {
+            l if (l as usize) < MAX_LEAVES => out.push(l),
             _ => return Err(DecodeError::Malformed),
         }
     }
@@ -237,12 +238,12 @@ pub(super) fn store_hashes(r: &mut Reader<'_>) -> Result<StoreHashes, DecodeErro
         1 => StoreKind::Kv,
         _ => return Err(DecodeError::Malformed),
     };
-    let count = r.count(9, NODES)?;
+    let count = r.count(9, MAX_NODES + 1)?;
     let mut ids = Vec::with_capacity(count);
     let mut hashes = Vec::with_capacity(count);
     for _ in 0..count {
-        match u16::try_from(r.u32()?) {
-            Ok(id) if usize::from(id) < NODES => ids.push(id),
+        match r.u32()? {
+            id if (id as usize) <= MAX_NODES => ids.push(id),
             _ => return Err(DecodeError::Malformed),
         }
         hashes.push(r.u64_le()?);

@@ -199,11 +199,15 @@ fn stream_samples() -> Vec<Message> {
         }),
         Message::StoreHashes(StoreHashes {
             store: StoreKind::State,
-            ids: (0..crate::store::tree::NODES as u16).step_by(97).collect(),
-            hashes: (0..crate::store::tree::NODES as u64).step_by(97).collect(),
+            ids: (0..crate::store::tree::MAX_NODES as u32)
+                .step_by(97)
+                .collect(),
+            hashes: (0..crate::store::tree::MAX_NODES as u64)
+                .step_by(97)
+                .collect(),
         }),
         Message::KvEntries(KvEntries {
-            leaves: vec![0, 4095],
+            leaves: vec![0, 65_535],
             reply: true,
             total: 100_000,
             entries: vec![
