@@ -40,8 +40,8 @@ pub struct SimCommand {
 enum SimSub {
     /// Run many small random clusters with faults, checking invariants after every step.
     Sweep(SweepArgs),
-    /// Per-node state on a preconverged LAN cluster: every node sets its keys at once;
-    /// prints the time to full replication and the bytes sent while idle afterwards.
+    /// Per-node state on a LAN cluster: once views converge, every node sets its keys at
+    /// once; prints the time to full replication and the bytes sent while idle afterwards.
     State(StateArgs),
 }
 
@@ -264,6 +264,9 @@ struct StateArgs {
     /// Wait this long after full replication before the idle window.
     #[arg(long, value_name = "D", default_value = "0s")]
     settle: String,
+    /// Start every node at 0 with a converged view instead of a cold join.
+    #[arg(long)]
+    preconverged: bool,
     /// Seed of the run.
     #[arg(long, value_name = "S", default_value = "1")]
     seed: String,
@@ -298,6 +301,7 @@ fn run_state(args: &StateArgs) -> Result<ExitCode, ScenarioError> {
         })?;
     let mut bench = StateBench::new(nodes, keys, value_bytes, idle, seed);
     bench.settle = parse_time("--settle", &args.settle)?;
+    bench.preconverged = args.preconverged;
     let run = match bench.run() {
         Ok(run) => run,
         Err(SimError::Scenario(e)) => return Err(e),

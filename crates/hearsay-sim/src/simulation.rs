@@ -248,6 +248,12 @@ impl<P: Protocol> Simulation<P> {
         }
     }
 
+    /// With a per-node state workload: when the members set their keys, if they have.
+    pub fn state_set_at(&self) -> Option<Duration> {
+        let p = self.stores.as_ref()?.state.as_ref()?;
+        p.set_at.map(Duration::from_nanos)
+    }
+
     /// With a per-node state workload: when every live member first held every member's
     /// keys (checked every 10 ms), if it has happened.
     pub fn state_replicated_at(&self) -> Option<Duration> {

@@ -2,17 +2,23 @@
 //! chitchat's side with the same parameters).
 //!
 //! ```text
-//!   0 ─ preconverged LAN cluster ─ t0: every node sets key-0 .. key-(K-1) ─┐
-//!        replicated? (every node holds every key of every node, 10 ms checks)
-//!   ─ full_replication_s ─ settle ─ idle window of idle_secs: all bytes sent ─> per node-s
+//!   cold join (nodes start within 5 s) ─ views converged = t0: every node sets key-0 ..
+//!   ─ replicated? (every node holds every key of every node, 10 ms checks) = full_replication_s
+//!   ─ settle (default 0) ─ idle window: every byte every node sent ─> per node-second
 //! ```
 //!
 //! The engines are the real ones with [`hearsay_proto::Config::lan`], on the simulator's
-//! network model with its default latency (1..5 ms one way) and no loss. Idle bytes are
-//! every byte every node sent in the window, datagrams and streams, membership probing and
-//! anti-entropy included (chitchat's idle bytes include its heartbeats), counted on the
-//! wire: payload plus 28 bytes of UDP/IP headers per datagram and 40 of TCP/IP per stream
-//! message. The payload-only figure is given too.
+//! network model with its default latency (1..5 ms one way) and no loss. Nodes join cold by
+//! default, as real ones do, so their timers (anti-entropy above all) run in unrelated
+//! phases; a preconverged start instead boots every engine at 0, which puts their
+//! anti-entropy exchanges in lockstep (they all fall in the same second of every 30).
+//!
+//! Idle bytes are every byte every node sent in the window, datagrams and streams,
+//! membership probing and anti-entropy included (chitchat's idle bytes include its
+//! heartbeats), counted on the wire: payload plus 28 bytes of UDP/IP headers per datagram
+//! and 40 of TCP/IP per stream message. The payload-only figure is given too. Traffic is
+//! read at the simulator's 100 ms ticks: the window starts at the first tick after full
+//! replication (plus the settle time).
 
 use std::time::Duration;
 
@@ -23,10 +29,11 @@ use crate::scenario::Scenario;
 use crate::simulation::{SimError, Simulation, TrafficSoFar};
 use crate::store_load::StateLoad;
 
-/// When the nodes set their keys: a second after the preconverged start.
-pub const STATE_T0: Duration = Duration::from_secs(1);
+/// Longest wait for the views to converge (t0) from the start.
+pub const CONVERGENCE_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Longest wait for full replication; the idle window starts then if it never came.
+/// Replication is waited for until `CONVERGENCE_TIMEOUT + REPLICATION_TIMEOUT` from the
+/// start; the idle window starts then if it never came.
 pub const REPLICATION_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// A per-node state comparison run.
@@ -42,9 +49,12 @@ pub struct StateBench {
     /// Length of the idle window.
     pub idle: Duration,
     /// Time between full replication and the idle window, for the updates' piggybacked
-    /// retransmissions to run out (the window measures the steady state). Defaults to 0:
-    /// the window starts at full replication, and so includes that tail.
+    /// retransmissions to run out (the window then measures the steady state). Defaults to
+    /// 0: the window starts at full replication, and so includes that tail.
     pub settle: Duration,
+    /// Start every node at 0 with a converged view (t0 is then 0) instead of a cold join.
+    /// Defaults to false.
+    pub preconverged: bool,
     /// The run's seed.
     pub seed: u64,
 }
@@ -53,6 +63,9 @@ pub struct StateBench {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct StateRun {
+    /// When the views converged and the nodes set their keys (t0), from the start; `None`
+    /// if the views never converged within [`CONVERGENCE_TIMEOUT`].
+    pub t0_s: Option<f64>,
     /// From t0 until every node held every key of every node (10 ms resolution); `None`
     /// if that did not happen within [`REPLICATION_TIMEOUT`].
     pub full_replication_s: Option<f64>,
@@ -64,7 +77,7 @@ pub struct StateRun {
     pub idle_datagrams_per_node_s: f64,
     /// Wire bytes per node sent from t0 until full replication (or the timeout).
     pub replication_bytes_per_node: f64,
-    /// When the idle window started, from t0.
+    /// When the idle window started, from t0 (from the start without a t0).
     pub idle_from_s: f64,
     /// Its length, in seconds.
     pub idle_s: f64,
@@ -85,24 +98,25 @@ impl StateBench {
             value_bytes,
             idle,
             settle: Duration::ZERO,
+            preconverged: false,
             seed,
         }
     }
 
     /// Runs it.
     pub fn run(&self) -> Result<StateRun, SimError> {
+        let fallback = CONVERGENCE_TIMEOUT + REPLICATION_TIMEOUT;
         // A second of margin so that a tick falls after the window's end.
-        let duration =
-            STATE_T0 + REPLICATION_TIMEOUT + self.settle + self.idle + Duration::from_secs(1);
+        let duration = fallback + self.settle + self.idle + Duration::from_secs(1);
         let mut s = Scenario::new(self.nodes, duration, self.seed);
-        s.preconverged = true;
+        s.preconverged = self.preconverged;
         let mut load = StateLoad::new(self.keys_per_node);
         load.value_bytes = self.value_bytes;
-        load.at = Some(STATE_T0);
         s.state = Some(load);
         let mut watch = Watch {
             settle: self.settle,
             idle: self.idle,
+            fallback,
             ..Watch::default()
         };
         Simulation::new(s)?.run(&mut watch);
@@ -111,20 +125,21 @@ impl StateBench {
             unreachable!("the run lasts until the idle window has ended");
         };
         let secs = (end.at - start.at).as_secs_f64();
-        let t0 = watch.t0.unwrap_or(start);
+        let per_node_s = |x: u64, y: u64| (x - y) as f64 / n / secs;
+        let t0 = watch.t0.map_or(Duration::ZERO, |(at, _)| at);
+        let replication_bytes = match (watch.t0, watch.replicated) {
+            (Some((_, from)), Some((_, to))) => to.wire_bytes - from.wire_bytes,
+            (Some((_, from)), None) => start.wire_bytes - from.wire_bytes,
+            (None, _) => 0,
+        };
         Ok(StateRun {
-            full_replication_s: watch.replicated.map(|r| (r - STATE_T0).as_secs_f64()),
-            idle_bytes_per_node_s: (end.wire_bytes - start.wire_bytes) as f64 / n / secs,
-            idle_payload_bytes_per_node_s: (end.payload_bytes - start.payload_bytes) as f64
-                / n
-                / secs,
-            idle_datagrams_per_node_s: (end.datagrams - start.datagrams) as f64 / n / secs,
-            replication_bytes_per_node: watch
-                .replicated_traffic
-                .map_or(start.wire_bytes, |r| r.wire_bytes)
-                .saturating_sub(t0.wire_bytes) as f64
-                / n,
-            idle_from_s: (start.at - STATE_T0).as_secs_f64(),
+            t0_s: watch.t0.map(|(at, _)| at.as_secs_f64()),
+            full_replication_s: watch.replicated.map(|(at, _)| (at - t0).as_secs_f64()),
+            idle_bytes_per_node_s: per_node_s(end.wire_bytes, start.wire_bytes),
+            idle_payload_bytes_per_node_s: per_node_s(end.payload_bytes, start.payload_bytes),
+            idle_datagrams_per_node_s: per_node_s(end.datagrams, start.datagrams),
+            replication_bytes_per_node: replication_bytes as f64 / n,
+            idle_from_s: (start.at - t0).as_secs_f64(),
             idle_s: secs,
         })
     }
@@ -134,6 +149,13 @@ impl StateRun {
     /// The figures as an aligned, human-readable table.
     pub fn to_table(&self) -> String {
         let rows = [
+            (
+                "keys set (t0)",
+                self.t0_s.map_or_else(
+                    || "never (views did not converge)".into(),
+                    |s| format!("{s:.3} s"),
+                ),
+            ),
             (
                 "full replication",
                 self.full_replication_s
@@ -145,7 +167,7 @@ impl StateRun {
             ),
             (
                 "idle window",
-                format!("{:.1} s from {:.3} s", self.idle_s, self.idle_from_s),
+                format!("{:.1} s from t0 + {:.3} s", self.idle_s, self.idle_from_s),
             ),
             (
                 "idle bytes / node-s",
@@ -166,8 +188,9 @@ impl StateRun {
     }
 }
 
-/// hearsay's figures for `nodes` nodes setting `keys_per_node` keys of `value_bytes` each,
-/// then `idle_secs` of quiet starting at full replication; seeded by `seed`.
+/// hearsay's figures for `nodes` nodes joining cold and, once their views have converged,
+/// setting `keys_per_node` keys of `value_bytes` each, then `idle_secs` of quiet starting at
+/// full replication; seeded by `seed`.
 pub fn run_state_scenario(
     nodes: u32,
     keys_per_node: u32,
@@ -190,9 +213,12 @@ pub fn run_state_scenario(
 struct Watch {
     settle: Duration,
     idle: Duration,
-    t0: Option<TrafficSoFar>,
-    replicated: Option<Duration>,
-    replicated_traffic: Option<TrafficSoFar>,
+    /// When the idle window starts at the latest.
+    fallback: Duration,
+    /// When the keys were set, and the traffic at the first tick after.
+    t0: Option<(Duration, TrafficSoFar)>,
+    /// When every key had reached every node, and the traffic at the first tick after.
+    replicated: Option<(Duration, TrafficSoFar)>,
     idle_start: Option<TrafficSoFar>,
     idle_end: Option<TrafficSoFar>,
 }
@@ -200,25 +226,25 @@ struct Watch {
 impl Observer for Watch {
     fn on_tick(&mut self, sim: &Simulation) {
         let now = sim.now();
-        let reading = sim.traffic_so_far();
-        if self.t0.is_none() && now >= STATE_T0 {
-            self.t0 = Some(reading);
+        let traffic = sim.traffic_so_far();
+        if self.t0.is_none()
+            && let Some(at) = sim.state_set_at()
+        {
+            self.t0 = Some((at, traffic));
         }
         if self.replicated.is_none()
             && let Some(at) = sim.state_replicated_at()
         {
-            self.replicated = Some(at);
-            self.replicated_traffic = Some(reading);
+            self.replicated = Some((at, traffic));
         }
         let idle_from = self
             .replicated
-            .unwrap_or(STATE_T0 + REPLICATION_TIMEOUT)
-            .min(STATE_T0 + REPLICATION_TIMEOUT)
+            .map_or(self.fallback, |(at, _)| at.min(self.fallback))
             + self.settle;
         match self.idle_start {
-            None if now >= idle_from => self.idle_start = Some(reading),
+            None if now >= idle_from => self.idle_start = Some(traffic),
             Some(start) if self.idle_end.is_none() && now >= start.at + self.idle => {
-                self.idle_end = Some(reading);
+                self.idle_end = Some(traffic);
             }
             _ => {}
         }
@@ -236,6 +262,8 @@ mod tests {
     #[test]
     fn a_small_run_replicates_and_measures_a_whole_window() {
         let run = run_state_scenario(4, 3, 16, 5, 1).unwrap();
+        let t0 = run.t0_s.expect("views converged");
+        assert!(t0 > 0.0, "a cold join takes time");
         let r = run.full_replication_s.expect("replicated");
         assert!(r > 0.0 && r < 10.0, "{r}");
         assert!((run.idle_s - 5.0).abs() < 1e-9, "{}", run.idle_s);
