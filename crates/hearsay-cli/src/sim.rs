@@ -1,12 +1,13 @@
-//! `hearsay sim` and `hearsay sim sweep`: flags in, report out.
+//! `hearsay sim`, `hearsay sim sweep` and `hearsay sim state`: flags in, report out.
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use hearsay_sim::flags::{ScenarioFlags, parse_count};
+use hearsay_sim::flags::{ScenarioFlags, parse_count, parse_time};
+use hearsay_sim::state_bench::StateBench;
 use hearsay_sim::sweep::{SweepOptions, sweep};
-use hearsay_sim::{ScenarioError, Simulation};
+use hearsay_sim::{ScenarioError, SimError, Simulation};
 
 /// Exit code for flags that make no sense (as clap uses for its own usage errors).
 const USAGE: u8 = 2;
@@ -24,7 +25,9 @@ random time in the first 5 s, through node 0) unless --preconverged is given.\n\
 Examples:\n  \
 hearsay sim --nodes 1000 --duration 60s --seed 1\n  \
 hearsay sim --nodes 1000 --duration 60s --seed 1 --preconverged --kill 1@10s --json\n  \
-hearsay sim sweep --seeds 20"
+hearsay sim --nodes 20 --duration 60s --seed 1 --preconverged --kv-keys 100000 --kv-writes 50\n  \
+hearsay sim sweep --seeds 20\n  \
+hearsay sim state --nodes 100 --keys 10 --idle 30s"
 )]
 pub struct SimCommand {
     #[command(subcommand)]
@@ -37,6 +40,9 @@ pub struct SimCommand {
 enum SimSub {
     /// Run many small random clusters with faults, checking invariants after every step.
     Sweep(SweepArgs),
+    /// Per-node state on a LAN cluster: once views converge, every node sets its keys at
+    /// once; prints the time to full replication and the bytes sent while idle afterwards.
+    State(StateArgs),
 }
 
 #[derive(Debug, Args)]
@@ -80,6 +86,31 @@ struct RunArgs {
     /// Plain SWIM: no local health, no dynamic suspicion.
     #[arg(long)]
     no_lifeguard: bool,
+    /// Preload K keys (key-0 ...) into every node's cluster-wide map before it starts.
+    #[arg(long, value_name = "K", help_heading = "Cluster-wide map")]
+    kv_keys: Option<String>,
+    /// Bytes of every map value, preloaded or written [default: 100].
+    #[arg(long, value_name = "B", help_heading = "Cluster-wide map")]
+    kv_value_bytes: Option<String>,
+    /// Map writes per second across the cluster, by random members to random keys (new
+    /// keys when --kv-keys is 0).
+    #[arg(long, value_name = "RATE", help_heading = "Cluster-wide map")]
+    kv_writes: Option<String>,
+    /// When writing starts [default: once views have converged; 0 when preconverged].
+    #[arg(long, value_name = "T", help_heading = "Cluster-wide map")]
+    kv_write_at: Option<String>,
+    /// How long writing goes on [default: 10s].
+    #[arg(long, value_name = "D", help_heading = "Cluster-wide map")]
+    kv_write_for: Option<String>,
+    /// Every running node sets K keys of its own per-node state (key-0 ...) at once.
+    #[arg(long, value_name = "K", help_heading = "Per-node state")]
+    state_keys: Option<String>,
+    /// Bytes of each per-node state value [default: 16].
+    #[arg(long, value_name = "B", help_heading = "Per-node state")]
+    state_value_bytes: Option<String>,
+    /// When the nodes set their keys [default: once views have converged].
+    #[arg(long, value_name = "T", help_heading = "Per-node state")]
+    state_at: Option<String>,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -105,6 +136,7 @@ struct SweepArgs {
 pub fn run(command: SimCommand) -> ExitCode {
     let result = match command.sub {
         Some(SimSub::Sweep(args)) => run_sweep(&args),
+        Some(SimSub::State(args)) => run_state(&args),
         None => run_one(command.run),
     };
     result.unwrap_or_else(|e| {
@@ -128,6 +160,14 @@ fn run_one(args: RunArgs) -> Result<ExitCode, ScenarioError> {
         pauses: args.pauses,
         partition: args.partition,
         no_lifeguard: args.no_lifeguard,
+        kv_keys: args.kv_keys,
+        kv_value_bytes: args.kv_value_bytes,
+        kv_writes: args.kv_writes,
+        kv_write_at: args.kv_write_at,
+        kv_write_for: args.kv_write_for,
+        state_keys: args.state_keys,
+        state_value_bytes: args.state_value_bytes,
+        state_at: args.state_at,
     };
     let scenario = flags.parse()?;
     let simulation = match Simulation::new(scenario) {
@@ -205,6 +245,80 @@ fn run_sweep(args: &SweepArgs) -> Result<ExitCode, ScenarioError> {
             }
         }
     }
+}
+
+#[derive(Debug, Args)]
+struct StateArgs {
+    /// Cluster size.
+    #[arg(long, value_name = "N")]
+    nodes: String,
+    /// Keys each node sets.
+    #[arg(long, value_name = "K", default_value = "10")]
+    keys: String,
+    /// Bytes of each value.
+    #[arg(long, value_name = "B", default_value = "16")]
+    value_bytes: String,
+    /// Length of the idle window that follows full replication.
+    #[arg(long, value_name = "D", default_value = "30s")]
+    idle: String,
+    /// Wait this long after full replication before the idle window.
+    #[arg(long, value_name = "D", default_value = "0s")]
+    settle: String,
+    /// Start every node at 0 with a converged view instead of a cold join.
+    #[arg(long)]
+    preconverged: bool,
+    /// Seed of the run.
+    #[arg(long, value_name = "S", default_value = "1")]
+    seed: String,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+fn run_state(args: &StateArgs) -> Result<ExitCode, ScenarioError> {
+    let nodes = parse_count("--nodes", &args.nodes)?;
+    if !(1..=10_000).contains(&nodes) {
+        return Err(out_of_range("--nodes", &args.nodes, "1 to 10000 nodes"));
+    }
+    let keys = parse_count("--keys", &args.keys)?;
+    let value_bytes = parse_count("--value-bytes", &args.value_bytes)?;
+    let idle = parse_time("--idle", &args.idle)?;
+    if idle.is_zero() {
+        return Err(out_of_range(
+            "--idle",
+            &args.idle,
+            "a positive duration such as 30s",
+        ));
+    }
+    let seed = args
+        .seed
+        .trim()
+        .parse::<u64>()
+        .map_err(|_| ScenarioError::Malformed {
+            flag: "--seed",
+            value: args.seed.clone(),
+            hint: "is not a seed; use a whole number from 0 to 18446744073709551615".into(),
+        })?;
+    let mut bench = StateBench::new(nodes, keys, value_bytes, idle, seed);
+    bench.settle = parse_time("--settle", &args.settle)?;
+    bench.preconverged = args.preconverged;
+    let run = match bench.run() {
+        Ok(run) => run,
+        Err(SimError::Scenario(e)) => return Err(e),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(USAGE));
+        }
+    };
+    if args.json {
+        emit(&format!(
+            "{}\n",
+            serde_json::to_string(&run).expect("figures serialize")
+        ));
+    } else {
+        emit(&run.to_table());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn out_of_range(flag: &'static str, value: &str, range: &str) -> ScenarioError {

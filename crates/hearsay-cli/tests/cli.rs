@@ -111,3 +111,65 @@ fn a_one_seed_sweep_passes() {
     assert!(stdout.contains("seed 5: 8 nodes"), "{stdout}");
     assert!(stdout.ends_with("1 passed, 0 failed\n"), "{stdout}");
 }
+
+#[test]
+fn a_kv_run_adds_its_figures_to_the_json() {
+    let out = hearsay(&[
+        "sim",
+        "--nodes",
+        "5",
+        "--duration",
+        "40s",
+        "--seed",
+        "1",
+        "--preconverged",
+        "--kv-keys",
+        "100",
+        "--kv-writes",
+        "5",
+        "--kv-write-for",
+        "2s",
+        "--json",
+    ]);
+    assert!(out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["kv_keys"], 100);
+    assert_eq!(json["kv_writes"], 10);
+    assert!(json["kv_converged_s"].is_number(), "{json}");
+    assert!(json["kv_idle_exchange_bytes"].is_number(), "{json}");
+}
+
+#[test]
+fn a_kv_refinement_without_its_flag_gets_one_line_and_exit_code_2() {
+    let out = hearsay(&[
+        "sim",
+        "--nodes",
+        "5",
+        "--duration",
+        "10s",
+        "--seed",
+        "1",
+        "--kv-keys",
+        "10",
+        "--kv-write-for",
+        "5s",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "error: --kv-write-for only applies with --kv-writes RATE above 0; add that or drop --kv-write-for\n"
+    );
+}
+
+#[test]
+fn sim_state_prints_replication_and_idle_figures() {
+    let out = hearsay(&[
+        "sim", "state", "--nodes", "5", "--keys", "3", "--idle", "5s", "--json",
+    ]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{stdout}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(json["full_replication_s"].is_number(), "{json}");
+    assert_eq!(json["idle_s"], 5.0);
+    assert!(json["idle_bytes_per_node_s"].as_f64().unwrap() > 0.0);
+}

@@ -97,6 +97,10 @@ impl<P: Protocol> Simulation<P> {
                     self.agenda.push(next, Pending::Act(Action::Tick));
                 }
             }
+            Action::KvStart => self.start_kv_writes(observer),
+            Action::KvWrite { seq } => self.kv_write(seq, observer),
+            Action::StateSet => self.set_state_everywhere(observer),
+            Action::StoreCheck => self.store_check(observer),
         }
     }
 

@@ -36,6 +36,7 @@ impl<P: Protocol> Simulation<P> {
         node.status = Status::Running;
         node.started_at = now;
         node.timer_at = NO_TIMER;
+        self.boot_stores(i);
     }
 
     /// Drains node `i`'s engine after a call into it: routes its transmits, records its
@@ -70,6 +71,9 @@ impl<P: Protocol> Simulation<P> {
             }
             while let Some(e) = engine.poll_event() {
                 events.push(e);
+            }
+            if let Some(stores) = engine.stores_mut() {
+                stores.drain_events();
             }
             engine.poll_timeout()
         };
@@ -114,6 +118,14 @@ impl<P: Protocol> Simulation<P> {
     fn send(&mut self, from: u32, t: Transmit) {
         let stream = t.kind == TransmitKind::Stream;
         let len = t.bytes.len() as u64;
+        if let Some(run) = self.stores.as_mut()
+            && let Some(s) = self.nodes[from as usize]
+                .engine
+                .as_ref()
+                .and_then(|e| e.stores())
+        {
+            run.count(s.carried(&t), stream);
+        }
         let traffic = &mut self.metrics.traffic;
         if stream {
             traffic.streams_sent += 1;

@@ -9,6 +9,7 @@ use crate::duration::{DurationError, parse_duration};
 use crate::scenario::{
     CountAt, Latency, PartitionSpec, PauseSpec, RandomPauses, Scenario, ScenarioError,
 };
+use crate::store_load::{KvLoad, StateLoad};
 
 /// The simulator's flags as given on the command line, before interpretation.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -39,6 +40,22 @@ pub struct ScenarioFlags {
     pub partition: Vec<String>,
     /// `--no-lifeguard`.
     pub no_lifeguard: bool,
+    /// `--kv-keys K`: keys preloaded on every node.
+    pub kv_keys: Option<String>,
+    /// `--kv-value-bytes B`.
+    pub kv_value_bytes: Option<String>,
+    /// `--kv-writes RATE`: map writes per second, across the cluster.
+    pub kv_writes: Option<String>,
+    /// `--kv-write-at T`.
+    pub kv_write_at: Option<String>,
+    /// `--kv-write-for D`.
+    pub kv_write_for: Option<String>,
+    /// `--state-keys K`: keys each node sets.
+    pub state_keys: Option<String>,
+    /// `--state-value-bytes B`.
+    pub state_value_bytes: Option<String>,
+    /// `--state-at T`.
+    pub state_at: Option<String>,
 }
 
 impl ScenarioFlags {
@@ -81,7 +98,83 @@ impl ScenarioFlags {
             s.partitions.push(parse_partition(text)?);
         }
         s.lifeguard = !self.no_lifeguard;
+        s.kv = self.kv_load()?;
+        s.state = self.state_load()?;
         s.validate()
+    }
+
+    /// The map's workload: on with `--kv-keys` or `--kv-writes`; the other `--kv-*` flags
+    /// refine it.
+    fn kv_load(&self) -> Result<Option<KvLoad>, ScenarioError> {
+        if self.kv_keys.is_none() && self.kv_writes.is_none() {
+            let refinements = [
+                ("--kv-value-bytes", &self.kv_value_bytes),
+                ("--kv-write-at", &self.kv_write_at),
+                ("--kv-write-for", &self.kv_write_for),
+            ];
+            if let Some((flag, _)) = refinements.iter().find(|(_, v)| v.is_some()) {
+                return Err(ScenarioError::Needs {
+                    flag,
+                    needs: "--kv-keys or --kv-writes",
+                });
+            }
+            return Ok(None);
+        }
+        let keys = match &self.kv_keys {
+            Some(text) => parse_count("--kv-keys", text)?,
+            None => 0,
+        };
+        let mut kv = KvLoad::new(keys);
+        if let Some(text) = &self.kv_value_bytes {
+            kv.value_bytes = parse_count("--kv-value-bytes", text)?;
+        }
+        if let Some(text) = &self.kv_writes {
+            kv.writes_per_s = parse_rate("--kv-writes", text)?;
+        }
+        for (flag, given) in [
+            ("--kv-write-at", &self.kv_write_at),
+            ("--kv-write-for", &self.kv_write_for),
+        ] {
+            if given.is_some() && !kv.writes() {
+                return Err(ScenarioError::Needs {
+                    flag,
+                    needs: "--kv-writes RATE above 0",
+                });
+            }
+        }
+        if let Some(text) = &self.kv_write_at {
+            kv.write_at = Some(parse_time("--kv-write-at", text)?);
+        }
+        if let Some(text) = &self.kv_write_for {
+            kv.write_for = parse_time("--kv-write-for", text)?;
+        }
+        Ok(Some(kv))
+    }
+
+    /// Per-node state's workload: on with `--state-keys`.
+    fn state_load(&self) -> Result<Option<StateLoad>, ScenarioError> {
+        let Some(text) = &self.state_keys else {
+            for (flag, given) in [
+                ("--state-value-bytes", &self.state_value_bytes),
+                ("--state-at", &self.state_at),
+            ] {
+                if given.is_some() {
+                    return Err(ScenarioError::Needs {
+                        flag,
+                        needs: "--state-keys",
+                    });
+                }
+            }
+            return Ok(None);
+        };
+        let mut state = StateLoad::new(parse_count("--state-keys", text)?);
+        if let Some(text) = &self.state_value_bytes {
+            state.value_bytes = parse_count("--state-value-bytes", text)?;
+        }
+        if let Some(text) = &self.state_at {
+            state.at = Some(parse_time("--state-at", text)?);
+        }
+        Ok(Some(state))
     }
 }
 
@@ -107,6 +200,18 @@ pub fn parse_fraction(flag: &'static str, text: &str) -> Result<f64, ScenarioErr
             "is not a number; write a fraction like 0.05",
         )),
     }
+}
+
+/// A rate per second, such as `100` or `0.5`; the range is checked by
+/// [`Scenario::validate`].
+pub fn parse_rate(flag: &'static str, text: &str) -> Result<f64, ScenarioError> {
+    text.trim().parse::<f64>().map_err(|_| {
+        malformed(
+            flag,
+            text,
+            "is not a rate; write writes per second like 100 or 0.5",
+        )
+    })
 }
 
 /// `MIN..MAX`, two durations.
@@ -298,6 +403,70 @@ mod tests {
             ..flags()
         });
         assert!(e.starts_with("--nodes ten is not a whole number"), "{e}");
+    }
+
+    #[test]
+    fn kv_and_state_flags_are_read() {
+        let s = ScenarioFlags {
+            kv_keys: Some("1000".into()),
+            kv_value_bytes: Some("50".into()),
+            kv_writes: Some("2.5".into()),
+            kv_write_at: Some("5s".into()),
+            kv_write_for: Some("20s".into()),
+            state_keys: Some("10".into()),
+            state_at: Some("3s".into()),
+            ..flags()
+        }
+        .parse()
+        .unwrap();
+        let kv = s.kv.unwrap();
+        assert_eq!((kv.keys, kv.value_bytes), (1000, 50));
+        assert_eq!(kv.writes_per_s, 2.5);
+        assert_eq!(kv.write_at, Some(Duration::from_secs(5)));
+        assert_eq!(kv.write_for, Duration::from_secs(20));
+        let state = s.state.unwrap();
+        assert_eq!((state.keys_per_node, state.value_bytes), (10, 16));
+        assert_eq!(state.at, Some(Duration::from_secs(3)));
+    }
+
+    #[test]
+    fn no_store_flag_means_no_store_workload() {
+        let s = flags().parse().unwrap();
+        assert!(s.kv.is_none() && s.state.is_none());
+    }
+
+    #[test]
+    fn refining_flags_alone_name_what_they_need() {
+        let e = error(ScenarioFlags {
+            kv_write_for: Some("5s".into()),
+            ..flags()
+        });
+        assert_eq!(
+            e,
+            "--kv-write-for only applies with --kv-keys or --kv-writes; add that or drop --kv-write-for"
+        );
+        let e = error(ScenarioFlags {
+            kv_keys: Some("10".into()),
+            kv_write_at: Some("5s".into()),
+            ..flags()
+        });
+        assert!(
+            e.starts_with("--kv-write-at only applies with --kv-writes"),
+            "{e}"
+        );
+        let e = error(ScenarioFlags {
+            state_at: Some("5s".into()),
+            ..flags()
+        });
+        assert!(
+            e.starts_with("--state-at only applies with --state-keys"),
+            "{e}"
+        );
+        let e = error(ScenarioFlags {
+            kv_writes: Some("fast".into()),
+            ..flags()
+        });
+        assert!(e.starts_with("--kv-writes fast is not a rate"), "{e}");
     }
 
     #[test]

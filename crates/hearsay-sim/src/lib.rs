@@ -21,6 +21,11 @@
 //!           poll_timeout        ──> node's one timer entry
 //! ```
 //!
+//! Store workloads (`--kv-*`, `--state-keys`; off by default) drive the engines' replicated
+//! stores through the same agenda: the map is preloaded at boot, writes and state sets are
+//! scenario steps, and a 10 ms check watches the replicas' tree roots until they agree
+//! ([`Report::stores`]). [`state_bench`] is the per-node state comparison with chitchat.
+//!
 //! Randomness: one ChaCha8 RNG seeded from the run's seed draws every latency, loss and
 //! scenario choice in agenda order; each engine gets its own seed derived from the run's
 //! seed, its index and its generation. Virtual time is an offset from one `Instant` taken at
@@ -43,6 +48,7 @@ mod addr;
 mod convergence;
 mod driving;
 pub mod duration;
+mod engine_stores;
 pub mod flags;
 pub mod invariants;
 mod memory;
@@ -56,6 +62,11 @@ mod report;
 pub mod scenario;
 mod setup;
 mod simulation;
+pub mod state_bench;
+pub mod store_load;
+mod store_report;
+mod store_run;
+mod stores;
 pub mod sweep;
 
 pub use addr::{addr_of, index_of_name, name_of, node_of};
@@ -69,3 +80,6 @@ pub use protocol::{Boot, Observation, Peer, Protocol, Seen};
 pub use report::Report;
 pub use scenario::{Scenario, ScenarioError};
 pub use simulation::{HISTORY_LEN, Outcome, SimError, Simulation, TICK, TrafficSoFar, run};
+pub use store_report::{KvFigures, StateFigures, StoreFigures};
+pub use store_run::{IDLE_SETTLE, SIM_EPOCH_MS, STORE_CHECK};
+pub use stores::{Carried, Stores};

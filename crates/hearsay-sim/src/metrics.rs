@@ -53,6 +53,11 @@ impl Traffic {
             + self.stream_wire_bytes()
     }
 
+    /// Payload bytes sent, datagrams and streams, headers not included.
+    pub fn payload_bytes(&self) -> u64 {
+        self.datagram_payload_bytes + self.stream_payload_bytes
+    }
+
     /// Stream bytes on the wire, headers included.
     pub fn stream_wire_bytes(&self) -> u64 {
         self.stream_payload_bytes + self.streams_sent * STREAM_OVERHEAD_BYTES
@@ -70,6 +75,10 @@ pub struct Counters {
     pub deaths_declared: u64,
     /// Events the engines dropped because the driver fell behind.
     pub events_dropped: u64,
+    /// Store repairs started (a peer's sync showed a different store root).
+    pub store_repairs: u64,
+    /// Store entries sent in repairs.
+    pub store_entries_sent: u64,
     /// Input refused, by reason.
     pub dropped: BTreeMap<&'static str, u64>,
 }
@@ -101,8 +110,8 @@ pub(crate) struct Metrics {
     pub agreement_checks: u64,
     pub agreement_hits: u64,
     spread: Option<Spread>,
-    /// Wire bytes and datagrams sent before the followed update was made.
-    pub before_update: Option<(u64, u64)>,
+    /// Wire bytes, payload bytes and datagrams sent before the followed update was made.
+    pub before_update: Option<(u64, u64, u64)>,
     victims: Vec<Victim>,
     victim_slot: BTreeMap<(u32, u64), usize>,
     /// Death verdicts about running members: (member, generation, incarnation) -> excused.
@@ -127,7 +136,8 @@ impl Metrics {
         incarnation: u32,
         at: Nanos,
     ) {
-        self.before_update = Some((self.traffic.wire_bytes(), self.traffic.datagrams_sent));
+        let t = &self.traffic;
+        self.before_update = Some((t.wire_bytes(), t.payload_bytes(), t.datagrams_sent));
         self.spread = Some(Spread {
             member,
             generation,

@@ -17,6 +17,7 @@ use crate::addr::index_of_name;
 use crate::metrics::Counters;
 use crate::scenario::Scenario;
 use crate::simulation::{HISTORY_LEN, SimError};
+use crate::stores::Stores;
 
 /// Who a member is when it starts.
 #[derive(Debug, Clone)]
@@ -90,6 +91,11 @@ pub trait Protocol: Sized + Send {
     /// Short name for reports.
     const NAME: &'static str;
 
+    /// Whether members have replicated stores, which KV and per-node state scenarios need.
+    /// Defaults to false; an implementation that sets it returns `Some` from
+    /// [`Protocol::stores`] and [`Protocol::stores_mut`].
+    const STORES: bool = false;
+
     /// The shared settings for `scenario` (LAN timing for its cluster size).
     fn configure(scenario: &Scenario) -> Result<Self::Config, SimError>;
 
@@ -144,6 +150,16 @@ pub trait Protocol: Sized + Send {
 
     /// Adds this member's counters to `totals`.
     fn add_counters(&self, totals: &mut Counters);
+
+    /// This member's replicated stores, if it has any. Defaults to none.
+    fn stores(&self) -> Option<&dyn Stores> {
+        None
+    }
+
+    /// The same, to write to. Defaults to none.
+    fn stores_mut(&mut self) -> Option<&mut dyn Stores> {
+        None
+    }
 }
 
 /// A member's contribution to [`Protocol::view_root`].
@@ -158,6 +174,7 @@ impl Protocol for Engine {
     type Roster = Vec<MemberState>;
 
     const NAME: &'static str = "hearsay";
+    const STORES: bool = true;
 
     fn configure(scenario: &Scenario) -> Result<Config, SimError> {
         let mut config = Config::lan(scenario.nodes);
@@ -274,8 +291,18 @@ impl Protocol for Engine {
         totals.refutations += s.refutations;
         totals.deaths_declared += s.deaths_declared;
         totals.events_dropped += s.events_dropped;
+        totals.store_repairs += s.store_repairs;
+        totals.store_entries_sent += s.store_entries_sent;
         for (reason, n) in &s.dropped {
             *totals.dropped.entry(reason).or_default() += n;
         }
+    }
+
+    fn stores(&self) -> Option<&dyn Stores> {
+        Some(self)
+    }
+
+    fn stores_mut(&mut self) -> Option<&mut dyn Stores> {
+        Some(self)
     }
 }

@@ -55,6 +55,14 @@ pub(crate) enum Action {
     Heal,
     /// Periodic convergence check and observer tick.
     Tick,
+    /// Store workload: start of the map's write window (`--kv-write-at`).
+    KvStart,
+    /// Store workload: map write number `seq` of the window.
+    KvWrite { seq: u32 },
+    /// Store workload: every running member sets its keys (`--state-at`).
+    StateSet,
+    /// Store workload: the 10 ms check of the replicas.
+    StoreCheck,
 }
 
 /// What an agenda entry does.

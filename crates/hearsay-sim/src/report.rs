@@ -9,6 +9,8 @@ use std::fmt::{self, Write as _};
 
 use serde::Serialize;
 
+use crate::store_report::StoreFigures;
+
 /// Figures of one simulation run. Field names are the JSON keys.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
@@ -92,6 +94,10 @@ pub struct Report {
     pub protocol_s: Option<f64>,
     /// Peak resident memory of the process (VmHWM), in MiB; `None` where unavailable.
     pub peak_rss_mb: Option<f64>,
+    /// Figures of the replicated stores, only when the scenario had a store workload
+    /// (`--kv-*`, `--state-*`); their keys then follow the others in the JSON.
+    #[serde(flatten)]
+    pub stores: Option<StoreFigures>,
 }
 
 impl Report {
@@ -197,6 +203,13 @@ impl Report {
                     .map_or_else(|| "n/a".into(), |m| format!("{m:.0} MiB")),
             ),
         ];
+        if let Some(stores) = &self.stores {
+            let at = rows
+                .iter()
+                .position(|(k, _)| *k == "wall")
+                .unwrap_or(rows.len());
+            rows.splice(at..at, stores.rows());
+        }
         let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
         let mut out = String::new();
         for (key, value) in rows.drain(..) {

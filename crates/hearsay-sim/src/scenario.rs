@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::addr::MAX_NODES;
 use crate::duration::format_duration;
+use crate::store_load::{KvLoad, StateLoad, check_store_loads};
 
 /// Nodes of a cold join start at a uniform time in `[0, JOIN_WINDOW)`.
 pub const JOIN_WINDOW: Duration = Duration::from_secs(5);
@@ -58,6 +59,11 @@ pub struct Scenario {
     pub heal_at: Option<Duration>,
     /// Lifeguard on (default) or off (`--no-lifeguard`).
     pub lifeguard: bool,
+    /// The cluster-wide map's workload (`--kv-keys`, `--kv-writes` ...). Defaults to none:
+    /// the map stays empty and unmeasured.
+    pub kv: Option<KvLoad>,
+    /// Per-node state's workload (`--state-keys` ...). Defaults to none.
+    pub state: Option<StateLoad>,
 }
 
 /// A latency range.
@@ -191,6 +197,14 @@ pub enum ScenarioError {
     /// Too many partitions.
     #[error("--partition is given {0} times; at most {MAX_PARTITIONS} are supported")]
     TooManyPartitions(usize),
+    /// A flag that only refines another one, given without it.
+    #[error("{flag} only applies with {needs}; add that or drop {flag}")]
+    Needs {
+        /// The flag given, with its dashes.
+        flag: &'static str,
+        /// The flag it refines.
+        needs: &'static str,
+    },
 }
 
 impl Scenario {
@@ -215,6 +229,8 @@ impl Scenario {
             partitions: Vec::new(),
             heal_at: None,
             lifeguard: true,
+            kv: None,
+            state: None,
         }
     }
 
@@ -287,6 +303,7 @@ impl Scenario {
         if s.partitions.len() > MAX_PARTITIONS {
             return Err(ScenarioError::TooManyPartitions(s.partitions.len()));
         }
+        check_store_loads(&s)?;
         for p in &s.partitions {
             let cut = partition_size(p.fraction, s.nodes);
             if !(p.fraction > 0.0 && p.fraction < 1.0) || cut == 0 || cut >= s.nodes {
@@ -413,7 +430,7 @@ fn count_range(nodes: u32) -> String {
     format!("a count from 1 to {} (node 0 is never picked)", nodes - 1)
 }
 
-fn out_of_range(
+pub(crate) fn out_of_range(
     flag: &'static str,
     value: impl fmt::Display,
     range: impl Into<String>,

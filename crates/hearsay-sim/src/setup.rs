@@ -16,7 +16,8 @@ use crate::simulation::{Simulation, nanos_of};
 
 impl<P: Protocol> Simulation<P> {
     /// Puts every scenario step on the agenda. At equal times, steps run in this order:
-    /// starts, kills, restarts, pauses, partitions, the update, loss changes, heal, ticks.
+    /// starts, kills, restarts, pauses, partitions, the update, loss changes, heal, ticks,
+    /// then the store workload's steps (writes, state, checks).
     pub(crate) fn schedule(&mut self) {
         let s = self.scenario.clone();
         if s.preconverged {
@@ -62,6 +63,18 @@ impl<P: Protocol> Simulation<P> {
             self.act_at(nanos_of(at), Action::Heal);
         }
         self.act_at(0, Action::Tick);
+        if self.stores.is_some() {
+            if let Some(at) =
+                s.kv.as_ref()
+                    .and_then(|kv| kv.write_at.filter(|_| kv.writes()))
+            {
+                self.act_at(nanos_of(at), Action::KvStart);
+            }
+            if let Some(at) = s.state.as_ref().and_then(|st| st.at) {
+                self.act_at(nanos_of(at), Action::StateSet);
+            }
+            self.act_at(0, Action::StoreCheck);
+        }
     }
 
     fn act_at(&mut self, at: u64, action: Action) {

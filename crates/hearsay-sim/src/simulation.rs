@@ -26,6 +26,8 @@ use crate::queue::{Agenda, Nanos, Pending};
 use crate::report::Report;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::setup::worker_threads;
+use crate::store_report::StoreFigures;
+use crate::store_run::StoreRun;
 
 /// Period of the convergence check and of [`Observer::on_tick`].
 pub const TICK: Duration = Duration::from_millis(100);
@@ -43,6 +45,13 @@ pub enum SimError {
     /// The engine refused the configuration derived from the scenario; nothing ran.
     #[error("engine configuration: {0}")]
     Config(#[from] ConfigError),
+    /// The scenario drives replicated stores (`--kv-*`, `--state-*`) and the protocol has
+    /// none; nothing ran.
+    #[error("{protocol} has no replicated stores; KV and per-node state scenarios need hearsay")]
+    NoStores {
+        /// The protocol's short name.
+        protocol: &'static str,
+    },
 }
 
 /// What a run produced.
@@ -70,6 +79,8 @@ pub struct TrafficSoFar {
     pub at: Duration,
     /// Bytes on the wire (headers included), datagrams and streams.
     pub wire_bytes: u64,
+    /// The same without headers: payload bytes only.
+    pub payload_bytes: u64,
     /// Datagrams sent.
     pub datagrams: u64,
 }
@@ -113,6 +124,8 @@ pub struct Simulation<P: Protocol = Engine> {
     pub(crate) event_buf: Vec<P::Event>,
     /// Time spent inside member calls (output drained), if measured.
     pub(crate) protocol_time: Option<Duration>,
+    /// The store workload in progress, if the scenario has one.
+    pub(crate) stores: Option<Box<StoreRun>>,
 }
 
 impl Simulation<Engine> {
@@ -128,6 +141,7 @@ impl<P: Protocol> Simulation<P> {
         let scenario = scenario.validate()?;
         let n = scenario.nodes;
         let config = P::configure(&scenario)?;
+        let stores = StoreRun::for_scenario::<P>(&scenario)?.map(Box::new);
         let names = (0..n)
             .map(|i| Name::new(&name_of(i)).expect("node names are short and non-empty"))
             .collect();
@@ -157,6 +171,7 @@ impl<P: Protocol> Simulation<P> {
             transmit_buf: Vec::new(),
             event_buf: Vec::new(),
             protocol_time: None,
+            stores,
             scenario,
         })
     }
@@ -221,6 +236,31 @@ impl<P: Protocol> Simulation<P> {
         self.metrics.join_converged.map(Duration::from_nanos)
     }
 
+    /// Traffic sent so far: wire bytes (headers included, datagrams and streams) and
+    /// datagrams, by every member.
+    pub fn traffic_so_far(&self) -> TrafficSoFar {
+        let t = &self.metrics.traffic;
+        TrafficSoFar {
+            at: self.now(),
+            wire_bytes: t.wire_bytes(),
+            payload_bytes: t.payload_bytes(),
+            datagrams: t.datagrams_sent,
+        }
+    }
+
+    /// With a per-node state workload: when the members set their keys, if they have.
+    pub fn state_set_at(&self) -> Option<Duration> {
+        let p = self.stores.as_ref()?.state.as_ref()?;
+        p.set_at.map(Duration::from_nanos)
+    }
+
+    /// With a per-node state workload: when every live member first held every member's
+    /// keys (checked every 10 ms), if it has happened.
+    pub fn state_replicated_at(&self) -> Option<Duration> {
+        let p = self.stores.as_ref()?.state.as_ref()?;
+        p.replicated_at.map(Duration::from_nanos)
+    }
+
     /// How long the network has been free of faults (no loss, no partition, no paused
     /// node); `None` while a fault is in force.
     pub fn calm_for(&self) -> Option<Duration> {
@@ -275,6 +315,10 @@ impl<P: Protocol> Simulation<P> {
         let spread = self.metrics.spreading(&self.nodes);
         let (detect_first, detect_all) = self.metrics.detection(&self.nodes);
         let false_dead = self.metrics.false_dead();
+        let stores = self
+            .stores
+            .as_ref()
+            .map(|run| StoreFigures::of(run, s, self.store_snapshot(), &self.totals));
         let report = Report {
             nodes: s.nodes,
             duration_s: secs,
@@ -321,6 +365,7 @@ impl<P: Protocol> Simulation<P> {
             wall_s: wall.as_secs_f64(),
             protocol_s: self.protocol_time.map(|d| d.as_secs_f64()),
             peak_rss_mb: peak_rss_mb(),
+            stores,
         };
         let trace_hash = self.trace.as_ref().map(|h| h.digest());
         let spread_times = self
@@ -334,11 +379,14 @@ impl<P: Protocol> Simulation<P> {
             .metrics
             .before_update
             .zip(self.metrics.update_at())
-            .map(|((wire_bytes, datagrams), at)| TrafficSoFar {
-                at: Duration::from_nanos(at),
-                wire_bytes,
-                datagrams,
-            });
+            .map(
+                |((wire_bytes, payload_bytes, datagrams), at)| TrafficSoFar {
+                    at: Duration::from_nanos(at),
+                    wire_bytes,
+                    payload_bytes,
+                    datagrams,
+                },
+            );
         drop_in_parallel(std::mem::take(&mut self.nodes));
         Outcome {
             report,
