@@ -3,8 +3,6 @@
 //! Any member writes any key and the last writer wins. `put` returns once the write is
 //! durable on the agent's node; the others learn it by gossip within moments.
 
-use std::io::Write;
-
 use clap::{Args, Subcommand};
 use hearsay_agent::api::{KvChange, KvItem, KvWrite, Missed};
 
@@ -121,8 +119,6 @@ pub fn run(command: KvCommand) -> Result<Vec<u8>, ClientError> {
                 &mut std::io::stdout().lock(),
                 describe,
             )?;
-            // Flushed line by line already; nothing more to print.
-            let _ = std::io::stdout().flush();
             Ok(Vec::new())
         }
     }
