@@ -24,6 +24,35 @@
 //! | `GET /v1/health` | [`Health`] (503 with an [`ErrorBody`] once the node has stopped) |
 //! | `GET /v1/info` | [`Info`] |
 //! | `GET /metrics` | Prometheus (OpenMetrics) text |
+//!
+//! The replicated stores. Keys are 1 to 512 bytes of UTF-8, percent-encoded in paths (`/` is
+//! allowed in a key); values are bytes, carried in JSON as a [`ValueField`] (text when UTF-8,
+//! else base64); a map entry's `stamp` is explained on [`KvItem`]:
+//!
+//! | endpoint | answer |
+//! |---|---|
+//! | `PUT /v1/kv/{key}[?wait_for=N]` with the value as the body | [`KvWrite`], once durable here |
+//! | `GET /v1/kv/{key}` | the value's bytes (`application/octet-stream`), 404 if absent |
+//! | `DELETE /v1/kv/{key}` | [`KvWrite`] with `deleted: true` |
+//! | `GET /v1/kv[?prefix=P]` | `[`[`KvItem`]`]`, in key order |
+//! | `PUT /v1/state/{key}[?ttl=30s]` with the value as the body | [`StateWrite`] |
+//! | `GET /v1/state/{key}[?node=NAME]` | the value's bytes, 404 if absent |
+//! | `DELETE /v1/state/{key}` | [`StateDelete`] |
+//! | `GET /v1/state[?prefix=P][&node=NAME\|&all=true]` | `[`[`StateItem`]`]`: this node's keys, one member's, or every member's |
+//! | `GET /v1/watch/kv[?prefix=P]` | server-sent events: [`KvChange`]s named `kv`, and [`Missed`] |
+//! | `GET /v1/watch/state[?prefix=P]` | server-sent events: [`StateChange`]s named `state`, and [`Missed`] |
+//!
+//! Store errors: 400 for a bad key or query, 404 for an absent key, 409 once the node has
+//! left, 413 for a value over `max_value_bytes` (1 MiB by default), 500 when a write could not
+//! be made durable, 501 for `wait_for` above 1 (not supported yet).
+
+mod base64;
+mod store;
+
+pub use store::{
+    KvChange, KvItem, KvWrite, StateChange, StateDelete, StateItem, StateWrite, ValueField,
+    stamp_unix_ms,
+};
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -42,6 +71,12 @@ pub const ENDPOINTS: &[&str] = &[
     "GET /v1/health",
     "GET /v1/info",
     "GET /metrics",
+    "PUT|GET|DELETE /v1/kv/{key}",
+    "GET /v1/kv?prefix=P",
+    "PUT|GET|DELETE /v1/state/{key}",
+    "GET /v1/state?prefix=P[&node=NAME|&all=true]",
+    "GET /v1/watch/kv?prefix=P (server-sent events)",
+    "GET /v1/watch/state?prefix=P (server-sent events)",
 ];
 
 /// A member's record as the answering node sees it.

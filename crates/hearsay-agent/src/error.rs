@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use hearsay::NodeError;
+use hearsay::{CommandError, NodeError};
 
 use crate::api::{ENDPOINTS, ErrorBody};
 
@@ -21,6 +21,14 @@ pub(crate) struct ApiError {
 }
 
 impl ApiError {
+    /// Any status with its message.
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+
     /// 400: the request itself was wrong.
     pub(crate) fn bad_request(message: impl Into<String>) -> ApiError {
         ApiError {
@@ -49,15 +57,23 @@ impl IntoResponse for ApiError {
 
 impl From<NodeError> for ApiError {
     fn from(e: NodeError) -> ApiError {
-        match e {
-            NodeError::Closed => ApiError {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                message: "the node has stopped; the agent is shutting down (start it again with 'hearsay agent')".into(),
-            },
-            other => ApiError {
-                status: StatusCode::CONFLICT,
-                message: format!("the node refused: {other}"),
-            },
+        let status = match &e {
+            NodeError::Closed => {
+                return ApiError {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    message: "the node has stopped; the agent is shutting down (start it again with 'hearsay agent')".into(),
+                };
+            }
+            NodeError::Command(CommandError::BadKey { .. }) => StatusCode::BAD_REQUEST,
+            NodeError::Command(CommandError::ValueTooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
+            // The disk failed under the store: the write is not durable, and retrying here
+            // will not help until the operator acts (the message says what to check).
+            NodeError::Durable(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::CONFLICT,
+        };
+        ApiError {
+            status,
+            message: format!("the node refused: {e}"),
         }
     }
 }

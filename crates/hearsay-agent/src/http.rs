@@ -2,7 +2,8 @@
 //!
 //! Every handler asks the node for a fresh snapshot and converts it (see `convert.rs`); the
 //! API keeps no state of its own, so it can never disagree with the node. The JSON shapes
-//! are in [`crate::api`], the event stream in `sse.rs`, metrics in [`crate::metrics`].
+//! are in [`crate::api`], the event stream in `sse.rs`, metrics in [`crate::metrics`], the
+//! replicated stores in `kv_api.rs`, `state_api.rs` and `watch.rs`.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -22,17 +23,42 @@ use crate::convert;
 use crate::error::{self, ApiError};
 use crate::sse::{self, Stopping};
 
-/// What the API needs from whoever runs the node: a way to say that `POST /v1/leave` has
-/// completed, so the agent can exit.
-#[derive(Debug, Clone, Default)]
+/// What the API needs from whoever runs the node: the node's value size limit, and a way to
+/// say that `POST /v1/leave` has completed, so the agent can exit.
+#[derive(Debug, Clone)]
 pub struct Control {
     left: Arc<Notify>,
+    max_value_bytes: usize,
+}
+
+impl Default for Control {
+    fn default() -> Control {
+        Control {
+            left: Arc::default(),
+            max_value_bytes: hearsay::Config::lan(1).max_value_bytes,
+        }
+    }
 }
 
 impl Control {
-    /// A new control with nothing signalled.
+    /// A new control with nothing signalled, for a node with the protocol's default value
+    /// size limit (1 MiB).
     pub fn new() -> Control {
         Control::default()
+    }
+
+    /// The same, for a node whose `max_value_bytes` is `limit`: larger request bodies of the
+    /// store endpoints are refused (413) before they are read whole.
+    pub fn with_max_value_bytes(self, limit: usize) -> Control {
+        Control {
+            max_value_bytes: limit,
+            ..self
+        }
+    }
+
+    /// The largest value the API accepts.
+    pub fn max_value_bytes(&self) -> usize {
+        self.max_value_bytes
     }
 
     /// Resolves once a leave requested through the API has completed.
@@ -78,7 +104,12 @@ pub(crate) struct Shared {
 }
 
 fn routes(node: Node, control: Control, stopping: Stopping) -> Router {
+    let max_value_bytes = control.max_value_bytes();
     Router::new()
+        .merge(crate::kv_api::routes(max_value_bytes))
+        .merge(crate::state_api::routes(max_value_bytes))
+        .route("/v1/watch/kv", get(crate::watch::kv))
+        .route("/v1/watch/state", get(crate::watch::state))
         .route("/v1/members", get(members))
         .route("/v1/members/{name}", get(member))
         .route("/v1/join", post(join))

@@ -32,6 +32,10 @@
 //! | `hearsay_fault_datagrams_total` | counter | `fate` (`dropped`, `delayed`) | fault injection at work |
 //! | `hearsay_dropped_input_total` | counter | `reason` | input thrown away, engine and runtime together |
 //!
+//! The replicated stores add `hearsay_kv_keys`, `hearsay_kv_bytes`, `hearsay_state_keys`,
+//! `hearsay_state_owners`, `hearsay_store_repairs_total` and `hearsay_store_entries_total`
+//! (table in `store_metrics.rs`).
+//!
 //! The inbound stream refusals (`stream_limit`, `stream_timeout`, `stream_oversized`,
 //! `stream_truncated`, `stream_malformed`) also appear as reasons of
 //! `hearsay_dropped_input_total`, so that one family sums all input the node threw away.
@@ -51,13 +55,15 @@ use std::sync::atomic::AtomicU64;
 
 use crate::error::ApiError;
 use crate::http::Shared;
+pub use crate::store_metrics::StoreSizes;
 
 /// The content type of [`render`]'s output.
 pub const CONTENT_TYPE_VALUE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// Renders one snapshot of a node in the OpenMetrics text format (which Prometheus reads).
-pub fn render(info: &NodeInfo) -> String {
-    let registry = registry(info);
+pub fn render(info: &NodeInfo, stores: &StoreSizes) -> String {
+    let mut registry = registry(info);
+    crate::store_metrics::register(&mut registry, &info.stats, stores);
     let mut text = String::new();
     // Writing to a String cannot fail; the encoder only reports the writer's errors.
     let _ = encode(&mut text, &registry);
@@ -67,7 +73,8 @@ pub fn render(info: &NodeInfo) -> String {
 /// `GET /metrics`.
 pub(crate) async fn scrape(State(shared): State<Shared>) -> Result<Response, ApiError> {
     let info = shared.node.info().await?;
-    Ok(([(CONTENT_TYPE, CONTENT_TYPE_VALUE)], render(&info)).into_response())
+    let stores = StoreSizes::of(&shared.node).await?;
+    Ok(([(CONTENT_TYPE, CONTENT_TYPE_VALUE)], render(&info, &stores)).into_response())
 }
 
 /// Labels of one series, e.g. `[("state", "alive")]`.

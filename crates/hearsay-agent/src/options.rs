@@ -29,7 +29,8 @@ pub struct Settings {
     /// Metadata pairs published with this node.
     #[serde(default)]
     pub meta: BTreeMap<String, String>,
-    /// Directory for the state kept across restarts. Default: none (nothing kept).
+    /// Directory for what is kept across restarts: membership (`state.json`) and the
+    /// cluster-wide map (`kv.redb`). Default: none (nothing kept; the map lives in memory).
     pub data_dir: Option<PathBuf>,
     /// Protocol timing: `lan` (default), `wan` or `local`.
     pub preset: Option<String>,

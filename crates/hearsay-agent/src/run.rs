@@ -1,5 +1,10 @@
 //! The agent's life: start the node, serve the API, join, keep the data directory current,
 //! log membership changes, and leave gracefully on SIGINT / SIGTERM or `POST /v1/leave`.
+//!
+//! The data directory holds two things with two owners: `state.json` (membership, written
+//! here) and `kv.redb` (the cluster-wide map, written by the node itself, see
+//! [`hearsay::NodeConfig::data_dir`]). The directory's lock is taken first, so a second agent
+//! on the same directory fails on the lock before it can touch the map.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,7 +30,8 @@ pub enum AgentError {
     /// The data directory cannot be used.
     #[error(transparent)]
     DataDir(#[from] PersistError),
-    /// The node could not start (a port in use, a bad protocol setting).
+    /// The node could not start (a port in use, a bad protocol setting, a damaged or locked
+    /// `kv.redb` in the data directory).
     #[error(transparent)]
     Start(#[from] hearsay::StartError),
     /// Metadata is not valid key=value pairs.
@@ -80,6 +86,9 @@ pub async fn run(options: AgentOptions) -> Result<(), AgentError> {
     config.meta = hearsay::meta::encode(&options.meta)?;
     config.generation = Some(generation);
     config.leave_timeout = options.leave_timeout;
+    // The map is kept beside state.json (as kv.redb): a put is acknowledged once durable.
+    config.data_dir = options.data_dir.clone();
+    let max_value_bytes = config.protocol.max_value_bytes;
     let node = Node::start(config).await?;
     // The new generation is on disk before anyone hears of it.
     save(&node, data_dir.as_deref()).await;
@@ -91,7 +100,7 @@ pub async fn run(options: AgentOptions) -> Result<(), AgentError> {
             source,
         })?;
     let http_addr = http_listener.local_addr().unwrap_or(options.http_addr);
-    let control = Control::new();
+    let control = Control::new().with_max_value_bytes(max_value_bytes);
     let (stop_http, http_stopped) = oneshot::channel::<()>();
     let api = tokio::spawn(http::serve(
         http_listener,

@@ -68,7 +68,7 @@ impl Stopping {
         Stopping(Some(stopping))
     }
 
-    async fn wait(&mut self) {
+    pub(crate) async fn wait(&mut self) {
         match &mut self.0 {
             None => std::future::pending().await,
             Some(rx) => {

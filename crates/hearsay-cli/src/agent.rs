@@ -39,7 +39,8 @@ pub struct AgentArgs {
     /// Metadata published with this node; repeatable.
     #[arg(long, value_name = "KEY=VALUE")]
     meta: Vec<String>,
-    /// Directory kept across restarts (generation, incarnation, last known members).
+    /// Directory kept across restarts: generation, incarnation and last known members
+    /// (state.json), and the cluster-wide key/value map (kv.redb).
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
     /// Protocol timing: lan, wan or local [default: lan].

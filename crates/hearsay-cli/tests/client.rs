@@ -145,6 +145,15 @@ fn every_command_without_an_agent_gets_one_line_naming_the_address_and_exit_code
         &["leave"],
         &["monitor"],
         &["info"],
+        &["kv", "put", "k", "v"],
+        &["kv", "get", "k"],
+        &["kv", "del", "k"],
+        &["kv", "list"],
+        &["kv", "watch"],
+        &["state", "set", "k", "v", "--ttl", "30s"],
+        &["state", "get", "k", "--node", "b"],
+        &["state", "list", "--all"],
+        &["members", "--keys", "role"],
     ] {
         let mut args = command.to_vec();
         args.extend(["--http-addr", &addr]);

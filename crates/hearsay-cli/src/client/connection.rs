@@ -17,6 +17,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Time allowed for an answer; `POST /v1/leave` waits for the news to spread (3 s by default,
 /// configurable on the agent), so this is generous.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
+/// Largest answer read: a value is at most 16 MiB, and a listing of a large map can be far
+/// more than ureq's default of 10 MB.
+const ANSWER_LIMIT_BYTES: u64 = 1 << 30;
 /// Longest silence on an event stream before the agent is presumed gone. The agent sends a
 /// keep-alive comment every 10 s.
 const STREAM_SILENCE: Duration = Duration::from_secs(35);
@@ -36,6 +39,8 @@ pub enum ClientError {
         /// The API's message.
         message: String,
     },
+    /// Something on this side failed before anything was sent (a value file cannot be read).
+    Local(String),
     /// The connection broke, or the answer was not what this CLI understands.
     Broken {
         /// The address of the agent.
@@ -53,6 +58,7 @@ impl fmt::Display for ClientError {
                 "no agent at {addr} ({reason}); start one with 'hearsay agent' or pass --http-addr"
             ),
             ClientError::Api { message } => f.write_str(message),
+            ClientError::Local(message) => f.write_str(message),
             ClientError::Broken { addr, what } => write!(f, "the agent at {addr}: {what}"),
         }
     }
@@ -92,8 +98,42 @@ impl Connection {
         let mut response = self.check(answer)?;
         response
             .body_mut()
+            .with_config()
+            .limit(ANSWER_LIMIT_BYTES)
             .read_to_string()
             .map_err(|e| self.unreadable(e))
+    }
+
+    /// `GET path`, the answer's raw bytes (a value).
+    pub fn get_bytes(&self, path: &str) -> Result<Vec<u8>, ClientError> {
+        let answer = self.agent.get(self.url(path)).call();
+        let mut response = self.check(answer)?;
+        response
+            .body_mut()
+            .with_config()
+            .limit(ANSWER_LIMIT_BYTES)
+            .read_to_vec()
+            .map_err(|e| self.unreadable(e))
+    }
+
+    /// `PUT path` with `body` as raw bytes (a value), the answer as `T`.
+    pub fn put_bytes<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &[u8],
+    ) -> Result<T, ClientError> {
+        let answer = self
+            .agent
+            .put(self.url(path))
+            .header("content-type", "application/octet-stream")
+            .send(body);
+        self.json(answer)
+    }
+
+    /// `DELETE path`, the answer as `T`.
+    pub fn delete<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        let answer = self.agent.delete(self.url(path)).call();
+        self.json(answer)
     }
 
     /// `POST path` with `body` as JSON, the answer as `T`.
@@ -136,6 +176,8 @@ impl Connection {
         let mut response = self.check(answer)?;
         response
             .body_mut()
+            .with_config()
+            .limit(ANSWER_LIMIT_BYTES)
             .read_json()
             .map_err(|e| self.unreadable(e))
     }
@@ -210,6 +252,20 @@ impl Connection {
     }
 }
 
+/// Percent-encodes what cannot appear raw in a path segment or a query value, so that any
+/// name, key or prefix reaches the API as typed (`/` included: the API decodes it back).
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// The lines of a streamed answer, as they arrive.
 pub struct Lines {
     inner: io::Lines<BufReader<ureq::BodyReader<'static>>>,
@@ -231,5 +287,17 @@ impl Iterator for Lines {
                 _ => format!("the event stream broke ({e})"),
             },
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unusual_characters_are_escaped_for_paths_and_queries() {
+        assert_eq!(escape("web-1.a_b~"), "web-1.a_b~");
+        assert_eq!(escape("a b/c"), "a%20b%2Fc");
+        assert_eq!(escape("é?&+"), "%C3%A9%3F%26%2B");
     }
 }

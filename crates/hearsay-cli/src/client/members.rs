@@ -1,13 +1,21 @@
 //! `hearsay members` (a table of the cluster) and `hearsay member NAME` (one member and its
 //! history, with the cause of each change).
 
-use hearsay_agent::api::{Change, MemberDetail, MemberSummary, State};
+use std::collections::HashMap;
 
-use super::connection::{ClientError, Connection};
-use super::format;
+use hearsay_agent::api::{Change, MemberDetail, MemberSummary, State, StateItem};
 
-/// `GET /v1/members[?state=]` as a table, or the API's JSON.
-pub fn list(conn: &Connection, state: Option<State>, json: bool) -> Result<String, ClientError> {
+use super::connection::{self, ClientError, Connection};
+use super::{format, value};
+
+/// `GET /v1/members[?state=]` as a table, or the API's JSON. Each of `keys` adds a column with
+/// that key of the members' replicated state (from `GET /v1/state?all=true`).
+pub fn list(
+    conn: &Connection,
+    state: Option<State>,
+    keys: &[String],
+    json: bool,
+) -> Result<String, ClientError> {
     let path = match state {
         Some(s) => format!("/v1/members?state={s}"),
         None => "/v1/members".to_owned(),
@@ -19,12 +27,17 @@ pub fn list(conn: &Connection, state: Option<State>, json: bool) -> Result<Strin
         });
     }
     let members: Vec<MemberSummary> = conn.get(&path)?;
-    Ok(table(&members, hearsay::unix_millis()))
+    let state = if keys.is_empty() {
+        Vec::new()
+    } else {
+        conn.get::<Vec<StateItem>>("/v1/state?all=true")?
+    };
+    Ok(table(&members, keys, &state, hearsay::unix_millis()))
 }
 
 /// `GET /v1/members/{name}` as text, or the API's JSON.
 pub fn show(conn: &Connection, name: &str, json: bool) -> Result<String, ClientError> {
-    let path = format!("/v1/members/{}", escape_path(name));
+    let path = format!("/v1/members/{}", connection::escape(name));
     if json {
         return conn.get_text(&path).map(|mut text| {
             text.push('\n');
@@ -39,21 +52,26 @@ pub fn show(conn: &Connection, name: &str, json: bool) -> Result<String, ClientE
 ///
 /// `STARTED` is the age of the member's generation, which is its start time in Unix
 /// milliseconds unless its agent had to pick a larger one; `SINCE` is how long it has been
-/// in its current state.
-fn table(members: &[MemberSummary], now_ms: u64) -> String {
+/// in its current state. Then one column per state key asked for, headed by the key as
+/// typed (keys are case-sensitive), `-` where a member has not set it.
+fn table(members: &[MemberSummary], keys: &[String], state: &[StateItem], now_ms: u64) -> String {
     if members.is_empty() {
         return "no members in that state\n".to_owned();
     }
-    let mut rows = vec![
-        [
-            "NAME", "ADDRESS", "STATE", "INC", "STARTED", "SINCE", "META",
-        ]
-        .map(String::from)
-        .to_vec(),
-    ];
+    let values: HashMap<(&str, &str), String> = state
+        .iter()
+        .map(|s| ((s.owner.as_str(), s.key.as_str()), value::preview(&s.value)))
+        .collect();
+    let mut header: Vec<String> = [
+        "NAME", "ADDRESS", "STATE", "INC", "STARTED", "SINCE", "META",
+    ]
+    .map(String::from)
+    .to_vec();
+    header.extend(keys.iter().cloned());
+    let mut rows = vec![header];
     for m in members {
         let m = &m.member;
-        rows.push(vec![
+        let mut row = vec![
             m.name.clone(),
             m.address.to_string(),
             m.state.to_string(),
@@ -61,7 +79,14 @@ fn table(members: &[MemberSummary], now_ms: u64) -> String {
             started(m.generation, now_ms),
             format::ago(now_ms, m.since_unix_ms),
             format::meta(m),
-        ]);
+        ];
+        row.extend(keys.iter().map(|k| {
+            values
+                .get(&(m.name.as_str(), k.as_str()))
+                .cloned()
+                .unwrap_or_else(|| "-".to_owned())
+        }));
+        rows.push(row);
     }
     format::table(&rows)
 }
@@ -126,28 +151,9 @@ fn started(generation: u64, now_ms: u64) -> String {
     }
 }
 
-/// Percent-encodes what cannot appear raw in a path segment, so any name reaches the API.
-fn escape_path(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for b in name.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_with_unusual_characters_are_escaped_for_the_path() {
-        assert_eq!(escape_path("web-1.a_b~"), "web-1.a_b~");
-        assert_eq!(escape_path("a b/c"), "a%20b%2Fc");
-    }
 
     #[test]
     fn a_generation_that_is_no_start_time_is_shown_as_a_number() {

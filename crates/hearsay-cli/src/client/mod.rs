@@ -7,8 +7,12 @@
 mod connection;
 mod format;
 mod info;
+mod kv;
 mod members;
 mod monitor;
+mod sse;
+mod state;
+mod value;
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -34,6 +38,12 @@ pub enum ClientCommand {
     Monitor(MonitorArgs),
     /// Show the agent's own node, its health and its counters.
     Info(InfoArgs),
+    /// Read and write the cluster-wide key/value map (any member writes any key).
+    #[command(subcommand)]
+    Kv(kv::KvCommand),
+    /// Read and write the agent's own replicated state (keys only it writes), and read others'.
+    #[command(subcommand)]
+    State(state::StateCommand),
 }
 
 /// Where the agent's HTTP API is.
@@ -60,6 +70,15 @@ pub struct MembersArgs {
     /// Only members in this state.
     #[arg(long, value_enum)]
     state: Option<StateArg>,
+    /// Add a column for each of these keys of the members' replicated state (set with
+    /// `hearsay state set`), e.g. --keys role,zone.
+    #[arg(
+        long,
+        value_name = "KEY,...",
+        value_delimiter = ',',
+        conflicts_with = "json"
+    )]
+    keys: Vec<String>,
     /// Print the API's JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -139,9 +158,12 @@ impl From<StateArg> for api::State {
 /// Runs one client command.
 pub fn run(command: ClientCommand) -> ExitCode {
     let result = match command {
+        ClientCommand::Kv(c) => return finish(kv::run(c)),
+        ClientCommand::State(c) => return finish(state::run(c)),
         ClientCommand::Members(a) => members::list(
             &Connection::new(&a.target.http_addr),
             a.state.map(api::State::from),
+            &a.keys,
             a.json,
         ),
         ClientCommand::Member(a) => {
@@ -155,10 +177,16 @@ pub fn run(command: ClientCommand) -> ExitCode {
         }
         ClientCommand::Info(a) => info::show(&Connection::new(&a.target.http_addr), a.json),
     };
+    finish(result.map(String::into_bytes))
+}
+
+/// Prints what a command produced, or its error; the exit code.
+fn finish(result: Result<Vec<u8>, ClientError>) -> ExitCode {
     match result {
-        Ok(text) => {
+        Ok(bytes) => {
             // A closed stdout (piped into `head`) is not worth an error.
-            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(&bytes).and_then(|()| out.flush());
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -1,9 +1,7 @@
 //! `hearsay monitor`: membership events from `GET /v1/events`, one line each, as they happen.
 //!
-//! The stream is server-sent events: `event:` and `data:` lines, a blank line ending each
-//! message, and `:` comments (the agent's greeting and its keep-alives). Ctrl-C ends the
-//! command; so does the agent stopping, which is reported as an error because the watch
-//! ended without being asked to.
+//! Ctrl-C ends the command; so does the agent stopping, which is reported as an error because
+//! the watch ended without being asked to (see `sse.rs`).
 
 use std::io::Write;
 
@@ -11,34 +9,13 @@ use hearsay_agent::api::{Event, Missed};
 
 use super::connection::{ClientError, Connection};
 use super::format;
+use super::sse;
 
 /// Streams events to `out` until the agent closes the stream (an error) or the process is
 /// interrupted. With `json`, each message's data is printed as it came: one JSON object per
 /// line.
 pub fn run(conn: &Connection, json: bool, out: &mut impl Write) -> Result<(), ClientError> {
-    let mut parser = Parser::default();
-    for line in conn.lines("/v1/events")? {
-        let Some(message) = parser.line(&line?) else {
-            continue;
-        };
-        let text = match message {
-            Message::Comment(c) if parser.comments == 1 => {
-                eprintln!("{} at {} (Ctrl-C ends)", c.trim(), conn.addr());
-                continue;
-            }
-            Message::Comment(_) => continue,
-            Message::Data { data, .. } if json => data,
-            Message::Data { name, data } => describe(&name, &data),
-        };
-        // A closed stdout (`hearsay monitor | head`) ends the watch quietly.
-        if writeln!(out, "{text}").and_then(|()| out.flush()).is_err() {
-            return Ok(());
-        }
-    }
-    Err(ClientError::Broken {
-        addr: conn.addr().to_owned(),
-        what: "the event stream ended; the agent stopped or left".into(),
-    })
+    sse::follow(conn, "/v1/events", json, out, describe)
 }
 
 /// One line for one message.
@@ -67,81 +44,9 @@ fn describe(name: &str, data: &str) -> String {
     }
 }
 
-/// A complete server-sent message.
-#[derive(Debug, PartialEq, Eq)]
-enum Message {
-    /// A `:` line.
-    Comment(String),
-    /// An event: its name (`message` when none was given) and its data lines joined.
-    Data { name: String, data: String },
-}
-
-/// Assembles server-sent messages from lines.
-#[derive(Debug, Default)]
-struct Parser {
-    name: Option<String>,
-    data: Vec<String>,
-    /// Comments seen so far; the first is the agent's greeting.
-    comments: usize,
-}
-
-impl Parser {
-    /// Feeds one line; a message when it completes one.
-    fn line(&mut self, line: &str) -> Option<Message> {
-        if line.is_empty() {
-            let name = self.name.take().unwrap_or_else(|| "message".to_owned());
-            if self.data.is_empty() {
-                return None;
-            }
-            let data = std::mem::take(&mut self.data).join("\n");
-            return Some(Message::Data { name, data });
-        }
-        if let Some(comment) = line.strip_prefix(':') {
-            self.comments += 1;
-            return Some(Message::Comment(comment.to_owned()));
-        }
-        let (field, value) = line.split_once(':').unwrap_or((line, ""));
-        let value = value.strip_prefix(' ').unwrap_or(value);
-        match field {
-            "event" => self.name = Some(value.to_owned()),
-            "data" => self.data.push(value.to_owned()),
-            _ => {} // id, retry: nothing to do for a one-shot watcher
-        }
-        None
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_parser_assembles_events_and_passes_comments() {
-        let mut p = Parser::default();
-        assert_eq!(
-            p.line(": hello"),
-            Some(Message::Comment(" hello".to_owned()))
-        );
-        assert_eq!(p.line(""), None);
-        assert_eq!(p.line("event: up"), None);
-        assert_eq!(p.line("data: {\"a\":"), None);
-        assert_eq!(p.line("data:1}"), None);
-        assert_eq!(
-            p.line(""),
-            Some(Message::Data {
-                name: "up".into(),
-                data: "{\"a\":\n1}".into()
-            })
-        );
-        assert_eq!(p.line("data: x"), None);
-        assert_eq!(
-            p.line(""),
-            Some(Message::Data {
-                name: "message".into(),
-                data: "x".into()
-            })
-        );
-    }
 
     #[test]
     fn an_event_reads_as_time_kind_member_and_cause() {

@@ -1,9 +1,13 @@
 //! Separate `hearsay agent` processes on loopback: they converge; a `kill -9` is detected
 //! within the bound the preset implies; a restart under the same name and a new port replaces
 //! the old entry everywhere; SIGTERM is a leave, not a death; the data directory brings a
-//! crashed node back without `--join`; hostile input is counted and dropped.
+//! crashed node back without `--join`; hostile input is counted and dropped. The replicated
+//! stores through the CLI, and acknowledged puts through a `kill -9`, are in `store.rs` and
+//! `crash.rs`.
 
+mod crash;
 mod harness;
+mod store;
 
 use std::io::Write;
 use std::net::{TcpStream, UdpSocket};

@@ -1,0 +1,170 @@
+//! `/v1/kv`: the cluster-wide key/value map (any member writes any key, the last writer
+//! wins), read and written through this agent's node.
+//!
+//! | request | answer |
+//! |---|---|
+//! | `PUT /v1/kv/{key}[?wait_for=N]`, body = value | 200 [`api::KvWrite`] once durable here |
+//! | `GET /v1/kv/{key}` | 200 raw bytes, `x-hearsay-stamp` and `x-hearsay-writer` headers; 404 |
+//! | `DELETE /v1/kv/{key}` | 200 [`api::KvWrite`] (`deleted: true`), durable like a put |
+//! | `GET /v1/kv[?prefix=P]` | 200 `[`[`api::KvItem`]`]` in key order |
+//!
+//! A put is answered once the node says the write is durable on this node: with a data
+//! directory, after the group commit that holds it has been fsynced; without one, at once.
+//! Other members learn it by gossip afterwards. `?wait_for=N` would wait for N members to hold
+//! it, but the node cannot tell yet which members hold a write, so anything above 1 (this
+//! node) is answered 501 rather than pretended.
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{any, get};
+use axum::{Json, Router};
+use hearsay::KvEntry;
+use serde::Deserialize;
+
+use crate::api::{self, ValueField, stamp_unix_ms};
+use crate::error::ApiError;
+use crate::http::Shared;
+use crate::store_http::{self, STAMP_HEADER, WRITER_HEADER};
+
+/// The map's routes; request bodies are limited to `max_value_bytes`.
+pub(crate) fn routes(max_value_bytes: usize) -> Router<Shared> {
+    Router::new()
+        .route("/v1/kv", get(list))
+        .route("/v1/kv/", any(store_http::empty_key))
+        .route("/v1/kv/{*key}", get(read).put(write).delete(delete))
+        .layer(DefaultBodyLimit::max(max_value_bytes))
+}
+
+/// `?wait_for=` of a put, kept as text so that a wrong value gets our message.
+#[derive(Debug, Deserialize)]
+struct PutQuery {
+    wait_for: Option<String>,
+}
+
+/// `?prefix=` of the list.
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    prefix: Option<String>,
+}
+
+/// `PUT /v1/kv/{key}`: writes the body as the key's value.
+async fn write(
+    State(shared): State<Shared>,
+    key: Result<Path<String>, PathRejection>,
+    query: Result<Query<PutQuery>, QueryRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<api::KvWrite>, ApiError> {
+    let key = store_http::key(key, "kv")?;
+    let Query(query) = query.map_err(|r| store_http::bad_query(r, "wait_for=N"))?;
+    check_wait_for(query.wait_for.as_deref())?;
+    let value = store_http::value(body, shared.control.max_value_bytes())?;
+    let entry = shared.node.kv_put(&key, value).await?;
+    Ok(Json(written(key, &entry)))
+}
+
+/// `GET /v1/kv/{key}`: the live value's bytes.
+async fn read(
+    State(shared): State<Shared>,
+    key: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let key = store_http::key(key, "kv")?;
+    let absent = || {
+        ApiError::not_found(format!(
+            "no key '{key}' in the map; `hearsay kv list` (GET /v1/kv?prefix=) lists the keys"
+        ))
+    };
+    let entry = shared.node.kv_get(&key).await?.ok_or_else(absent)?;
+    let value = entry.value.as_deref().ok_or_else(absent)?;
+    Ok(store_http::raw(
+        value,
+        &[
+            (STAMP_HEADER, entry.stamp.to_string()),
+            (WRITER_HEADER, entry.writer.as_str().to_owned()),
+        ],
+    ))
+}
+
+/// `DELETE /v1/kv/{key}`: writes a tombstone (even if this node holds no value: another
+/// member may).
+async fn delete(
+    State(shared): State<Shared>,
+    key: Result<Path<String>, PathRejection>,
+) -> Result<Json<api::KvWrite>, ApiError> {
+    let key = store_http::key(key, "kv")?;
+    let entry = shared.node.kv_delete(&key).await?;
+    Ok(Json(written(key, &entry)))
+}
+
+/// `GET /v1/kv[?prefix=P]`: live entries under the prefix, in key order.
+async fn list(
+    State(shared): State<Shared>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Vec<api::KvItem>>, ApiError> {
+    let Query(query) = query.map_err(|r| store_http::bad_query(r, "prefix=P"))?;
+    let prefix = query.prefix.unwrap_or_default();
+    let items = shared
+        .node
+        .kv_list(&prefix)
+        .await?
+        .into_iter()
+        .filter_map(|(key, e)| {
+            Some(api::KvItem {
+                key: key.to_string(),
+                value: ValueField::of(e.value.as_deref()?),
+                stamp: e.stamp,
+                at_unix_ms: stamp_unix_ms(e.stamp),
+                writer: e.writer.as_str().to_owned(),
+            })
+        })
+        .collect();
+    Ok(Json(items))
+}
+
+fn written(key: String, e: &KvEntry) -> api::KvWrite {
+    api::KvWrite {
+        key,
+        stamp: e.stamp,
+        at_unix_ms: stamp_unix_ms(e.stamp),
+        writer: e.writer.as_str().to_owned(),
+        deleted: e.value.is_none(),
+    }
+}
+
+/// Accepts `wait_for` of 0 or 1 (this node, which every answer already means); refuses more
+/// with 501, as the node cannot tell which members hold a write.
+fn check_wait_for(given: Option<&str>) -> Result<(), ApiError> {
+    let Some(text) = given else { return Ok(()) };
+    let n: u32 = text.trim().parse().map_err(|_| {
+        ApiError::bad_request(format!(
+            "?wait_for={text} is not a number of members; write for example wait_for=1"
+        ))
+    })?;
+    if n <= 1 {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        format!(
+            "?wait_for={n} is not supported yet: this agent can only confirm that a write is durable on this node (wait_for=1); leave it out, and read the key from other members if you must know they hold it"
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wait_for_one_is_what_every_put_means_and_more_is_refused_honestly() {
+        assert!(check_wait_for(None).is_ok());
+        assert!(check_wait_for(Some("0")).is_ok());
+        assert!(check_wait_for(Some("1")).is_ok());
+        let e = format!("{:?}", check_wait_for(Some("3")).unwrap_err());
+        assert!(e.contains("501") && e.contains("wait_for=3"), "{e}");
+        let e = format!("{:?}", check_wait_for(Some("all")).unwrap_err());
+        assert!(e.contains("400") && e.contains("wait_for=all"), "{e}");
+    }
+}

@@ -1,0 +1,164 @@
+//! The replicated stores' families of `GET /metrics`.
+//!
+//! | family | type | labels | meaning |
+//! |---|---|---|---|
+//! | `hearsay_kv_keys` | gauge | | live keys of the cluster-wide map held here |
+//! | `hearsay_kv_bytes` | gauge | | bytes of those keys and their values |
+//! | `hearsay_state_keys` | gauge | `owner` (`self`, `others`) | member-state keys held here |
+//! | `hearsay_state_owners` | gauge | | members whose state this node holds (itself included once it set a key) |
+//! | `hearsay_store_repairs_total` | counter | | repairs started: a peer's store root differed from ours |
+//! | `hearsay_store_entries_total` | counter | `direction` (`sent`, `received`) | store entries moved by repairs |
+//!
+//! The node does not expose its store sizes or its durable store's commit counters, so the
+//! sizes are counted from a listing at each scrape (the map's listing costs the node about a
+//! microsecond per key), and commits and fsyncs are not reported yet.
+
+use hearsay::{Key, KvEntry, Node, NodeError, OwnerKeys, Stats};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+/// What the store families show, taken from a node at one scrape.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreSizes {
+    /// Live keys of the map.
+    pub kv_keys: u64,
+    /// Bytes of live keys and values of the map.
+    pub kv_bytes: u64,
+    /// This node's own state keys.
+    pub own_state_keys: u64,
+    /// Other members' state keys held here.
+    pub other_state_keys: u64,
+    /// Members whose state this node holds.
+    pub state_owners: u64,
+}
+
+impl StoreSizes {
+    /// Counts the stores of `node` now.
+    pub async fn of(node: &Node) -> Result<StoreSizes, NodeError> {
+        let kv = node.kv_list("").await?;
+        let state = node.state().await?;
+        Ok(StoreSizes::count(node.name(), &kv, &state))
+    }
+
+    fn count(me: &str, kv: &[(Key, KvEntry)], state: &[OwnerKeys]) -> StoreSizes {
+        let mut sizes = StoreSizes::default();
+        for (key, e) in kv {
+            if let Some(v) = &e.value {
+                sizes.kv_keys += 1;
+                sizes.kv_bytes += (key.len() + v.len()) as u64;
+            }
+        }
+        for o in state {
+            let n = o.keys.len() as u64;
+            if o.owner.as_str() == me {
+                sizes.own_state_keys += n;
+            } else {
+                sizes.other_state_keys += n;
+            }
+        }
+        sizes.state_owners = state.len() as u64;
+        sizes
+    }
+}
+
+/// Adds the store families to `r`.
+pub(crate) fn register(r: &mut Registry, stats: &Stats, sizes: &StoreSizes) {
+    gauge(
+        r,
+        "kv_keys",
+        "Live keys of the cluster-wide map held here",
+        sizes.kv_keys,
+    );
+    gauge(
+        r,
+        "kv_bytes",
+        "Bytes of the live keys and values of the cluster-wide map held here",
+        sizes.kv_bytes,
+    );
+    let state = Family::<Vec<(&'static str, String)>, Gauge>::default();
+    for (owner, n) in [
+        ("self", sizes.own_state_keys),
+        ("others", sizes.other_state_keys),
+    ] {
+        state
+            .get_or_create(&vec![("owner", owner.to_owned())])
+            .set(i64::try_from(n).unwrap_or(i64::MAX));
+    }
+    r.register(
+        "state_keys",
+        "Member-state keys held here: this node's own, and other members'",
+        state,
+    );
+    gauge(
+        r,
+        "state_owners",
+        "Members whose state this node holds",
+        sizes.state_owners,
+    );
+    let repairs = Counter::<u64>::default();
+    repairs.inc_by(stats.store_repairs);
+    r.register(
+        "store_repairs",
+        "Store repairs started: a peer's store root differed from ours",
+        repairs,
+    );
+    let entries = Family::<Vec<(&'static str, String)>, Counter>::default();
+    for (direction, n) in [
+        ("sent", stats.store_entries_sent),
+        ("received", stats.store_entries_received),
+    ] {
+        entries
+            .get_or_create(&vec![("direction", direction.to_owned())])
+            .inc_by(n);
+    }
+    r.register(
+        "store_entries",
+        "Store entries (map entries, member-state keys) sent and received in repairs",
+        entries,
+    );
+}
+
+fn gauge(r: &mut Registry, name: &str, help: &str, value: u64) {
+    let g = Gauge::<i64>::default();
+    g.set(i64::try_from(value).unwrap_or(i64::MAX));
+    r.register(name, help, g);
+}
+
+#[cfg(test)]
+mod tests {
+    use hearsay::{Name, Value};
+
+    use super::*;
+
+    #[test]
+    fn sizes_count_live_keys_only_and_split_state_by_owner() {
+        let entry = |value: Option<&[u8]>| KvEntry {
+            stamp: 1,
+            writer: Name::new("a").unwrap(),
+            value: value.map(Value::from),
+        };
+        let kv = vec![
+            (Key::from("ab"), entry(Some(b"xyz"))),
+            (Key::from("gone"), entry(None)),
+        ];
+        let keys = |n: usize| (0..n).map(|i| (Key::from(i.to_string()), Value::from(&b"v"[..])));
+        let state = vec![
+            OwnerKeys {
+                owner: Name::new("a").unwrap(),
+                keys: keys(2).collect(),
+            },
+            OwnerKeys {
+                owner: Name::new("b").unwrap(),
+                keys: keys(3).collect(),
+            },
+        ];
+        let s = StoreSizes::count("a", &kv, &state);
+        assert_eq!((s.kv_keys, s.kv_bytes), (1, 5));
+        assert_eq!(
+            (s.own_state_keys, s.other_state_keys, s.state_owners),
+            (2, 3, 2)
+        );
+    }
+}
