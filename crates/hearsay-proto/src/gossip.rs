@@ -188,7 +188,9 @@ impl Engine {
             // Store news is also pushed-and-pulled while it is fresh (see
             // `Engine::store_push_timer`), so piggybacking needs fewer repeats than membership
             // news, whose only other way is the much slower anti-entropy.
-            self.store.gossip.pack(limit.div_ceil(3).max(2), &mut buf, max);
+            self.store
+                .gossip
+                .pack(limit.div_ceil(3).max(2), &mut buf, max);
         }
         self.stats.datagrams_out += 1;
         self.stats.datagram_bytes_out += buf.len() as u64;

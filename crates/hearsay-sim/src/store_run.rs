@@ -35,8 +35,9 @@ pub const SIM_EPOCH_MS: u64 = 1_700_000_000_000;
 pub const STORE_CHECK: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// The idle tail starts this long after the replicas became identical, so that exchanges
-/// begun while they still differed have finished.
-pub const IDLE_SETTLE: std::time::Duration = std::time::Duration::from_secs(1);
+/// begun while they still differed have finished and the push-pull comparisons a change
+/// starts (for `2 * sync_interval_busy`, 2 s with the LAN preset) have stopped.
+pub const IDLE_SETTLE: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Store traffic counted so far (payload bytes; wire overhead is added in the figures).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
