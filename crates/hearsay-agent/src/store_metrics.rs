@@ -3,17 +3,19 @@
 //! | family | type | labels | meaning |
 //! |---|---|---|---|
 //! | `hearsay_kv_keys` | gauge | | live keys of the cluster-wide map held here |
-//! | `hearsay_kv_bytes` | gauge | | bytes of those keys and their values |
+//! | `hearsay_kv_bytes` | gauge | | bytes of keys and values held (tombstones' keys included) |
+//! | `hearsay_kv_commits_total` | counter | | durable commits of the map, each one fsync (with `--data-dir`) |
+//! | `hearsay_kv_entries_written_total` | counter | | map entries written to disk (with `--data-dir`) |
 //! | `hearsay_state_keys` | gauge | `owner` (`self`, `others`) | member-state keys held here |
 //! | `hearsay_state_owners` | gauge | | members whose state this node holds (itself included once it set a key) |
 //! | `hearsay_store_repairs_total` | counter | | repairs started: a peer's store root differed from ours |
 //! | `hearsay_store_entries_total` | counter | `direction` (`sent`, `received`) | store entries moved by repairs |
 //!
-//! The node does not expose its store sizes or its durable store's commit counters, so the
-//! sizes are counted from a listing at each scrape (the map's listing costs the node about a
-//! microsecond per key), and commits and fsyncs are not reported yet.
+//! The map's size and the durable store's counters come from the node's info (kept as it
+//! goes); the member-state sizes are counted from a listing at each scrape (a few keys per
+//! member).
 
-use hearsay::{Key, KvEntry, Node, NodeError, OwnerKeys, Stats};
+use hearsay::{Node, NodeError, OwnerKeys, Stats};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -32,24 +34,24 @@ pub struct StoreSizes {
     pub other_state_keys: u64,
     /// Members whose state this node holds.
     pub state_owners: u64,
+    /// Durable commits (fsyncs) and entries written, with a data directory.
+    pub durable: Option<(u64, u64)>,
 }
 
 impl StoreSizes {
     /// Counts the stores of `node` now.
     pub async fn of(node: &Node) -> Result<StoreSizes, NodeError> {
-        let kv = node.kv_list("").await?;
+        let info = node.info().await?;
         let state = node.state().await?;
-        Ok(StoreSizes::count(node.name(), &kv, &state))
+        let mut sizes = StoreSizes::count(node.name(), &state);
+        sizes.kv_keys = info.kv.keys as u64;
+        sizes.kv_bytes = info.kv.bytes as u64;
+        sizes.durable = info.durable.map(|d| (d.commits, d.entries_written));
+        Ok(sizes)
     }
 
-    fn count(me: &str, kv: &[(Key, KvEntry)], state: &[OwnerKeys]) -> StoreSizes {
+    fn count(me: &str, state: &[OwnerKeys]) -> StoreSizes {
         let mut sizes = StoreSizes::default();
-        for (key, e) in kv {
-            if let Some(v) = &e.value {
-                sizes.kv_keys += 1;
-                sizes.kv_bytes += (key.len() + v.len()) as u64;
-            }
-        }
         for o in state {
             let n = o.keys.len() as u64;
             if o.owner.as_str() == me {
@@ -97,6 +99,22 @@ pub(crate) fn register(r: &mut Registry, stats: &Stats, sizes: &StoreSizes) {
         "Members whose state this node holds",
         sizes.state_owners,
     );
+    if let Some((commits, written)) = sizes.durable {
+        let c = Counter::<u64>::default();
+        c.inc_by(commits);
+        r.register(
+            "kv_commits",
+            "Durable commits of the cluster-wide map, each one fsync",
+            c,
+        );
+        let w = Counter::<u64>::default();
+        w.inc_by(written);
+        r.register(
+            "kv_entries_written",
+            "Entries of the cluster-wide map written to disk",
+            w,
+        );
+    }
     let repairs = Counter::<u64>::default();
     repairs.inc_by(stats.store_repairs);
     r.register(
@@ -128,21 +146,12 @@ fn gauge(r: &mut Registry, name: &str, help: &str, value: u64) {
 
 #[cfg(test)]
 mod tests {
-    use hearsay::{Name, Value};
+    use hearsay::{Key, Name, Value};
 
     use super::*;
 
     #[test]
-    fn sizes_count_live_keys_only_and_split_state_by_owner() {
-        let entry = |value: Option<&[u8]>| KvEntry {
-            stamp: 1,
-            writer: Name::new("a").unwrap(),
-            value: value.map(Value::from),
-        };
-        let kv = vec![
-            (Key::from("ab"), entry(Some(b"xyz"))),
-            (Key::from("gone"), entry(None)),
-        ];
+    fn state_sizes_are_split_by_owner() {
         let keys = |n: usize| (0..n).map(|i| (Key::from(i.to_string()), Value::from(&b"v"[..])));
         let state = vec![
             OwnerKeys {
@@ -154,8 +163,7 @@ mod tests {
                 keys: keys(3).collect(),
             },
         ];
-        let s = StoreSizes::count("a", &kv, &state);
-        assert_eq!((s.kv_keys, s.kv_bytes), (1, 5));
+        let s = StoreSizes::count("a", &state);
         assert_eq!(
             (s.own_state_keys, s.other_state_keys, s.state_owners),
             (2, 3, 2)

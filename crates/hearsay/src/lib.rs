@@ -71,5 +71,7 @@ pub use store::{OwnerKeys, StoreEvents};
 
 pub use hearsay_proto::{
     Cause, CommandError, Config, ConfigError, Event, EventKind, Key, KvEntry, MemberView, Meta,
-    Name, NameError, State, Stats, StoreEvent, Value, Via, wire::MemberState,
+    Name, NameError, State, Stats, StoreEvent, Value, Via,
+    store::stamp_millis,
+    wire::{MAX_KEY_BYTES, MemberState},
 };

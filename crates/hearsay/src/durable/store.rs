@@ -158,13 +158,16 @@ fn open_and_load(
     config: &StoreConfig,
     create: impl FnOnce(&Builder, &Path) -> Result<Database, redb::DatabaseError>,
 ) -> Result<(Database, Vec<StoredEntry>), DurableError> {
+    // redb runs its repair on a file it has just created too; only a file that was there
+    // before can have been left open by a crash.
+    let existed = std::fs::metadata(path).is_ok_and(|m| m.len() > 0);
     let repaired = Arc::new(AtomicBool::new(false));
     let mut builder = Builder::new();
     builder.set_cache_size(config.cache_bytes);
     let flag = repaired.clone();
     builder.set_repair_callback(move |_| flag.store(true, Ordering::Relaxed));
     let mut db = create(&builder, path).map_err(|e| open_error(path, e.into()))?;
-    match check_and_load(&mut db, path, repaired.load(Ordering::Relaxed)) {
+    match check_and_load(&mut db, path, repaired.load(Ordering::Relaxed), existed) {
         Ok(entries) => Ok((db, entries)),
         Err(e) => {
             discard(db);
@@ -177,10 +180,13 @@ fn check_and_load(
     db: &mut Database,
     path: &Path,
     repaired: bool,
+    existed: bool,
 ) -> Result<Vec<StoredEntry>, DurableError> {
     if repaired {
         // The repair walked and verified every page already; no need to do it twice.
-        tracing::warn!(path = %path.display(), "kv store was not closed cleanly; redb recovered its last durable commit");
+        if existed {
+            tracing::warn!(path = %path.display(), "kv store was not closed cleanly; redb recovered its last durable commit");
+        }
     } else {
         match db.check_integrity() {
             Ok(true) => {}
