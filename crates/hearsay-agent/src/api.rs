@@ -44,7 +44,7 @@
 //!
 //! Store errors: 400 for a bad key or query, 404 for an absent key, 409 once the node has
 //! left, 413 for a value over `max_value_bytes` (1 MiB by default), 500 when a write could not
-//! be made durable, 501 for `wait_for` above 1 (not supported yet).
+//! be made durable, 504 when `wait_for` members did not confirm in time.
 
 mod base64;
 mod store;

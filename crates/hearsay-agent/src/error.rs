@@ -69,6 +69,8 @@ impl From<NodeError> for ApiError {
             // The disk failed under the store: the write is not durable, and retrying here
             // will not help until the operator acts (the message says what to check).
             NodeError::Durable(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            // Applied and durable here, but not confirmed by enough members in time.
+            NodeError::Replication { .. } => StatusCode::GATEWAY_TIMEOUT,
             _ => StatusCode::CONFLICT,
         };
         ApiError {

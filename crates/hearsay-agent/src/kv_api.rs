@@ -10,14 +10,14 @@
 //!
 //! A put is answered once the node says the write is durable on this node: with a data
 //! directory, after the group commit that holds it has been fsynced; without one, at once.
-//! Other members learn it by gossip afterwards. `?wait_for=N` would wait for N members to hold
-//! it, but the node cannot tell yet which members hold a write, so anything above 1 (this
-//! node) is answered 501 rather than pretended.
+//! Other members learn it by gossip afterwards. `?wait_for=N` waits until N members (this one
+//! included) hold it: the node sends it to N - 1 live members, who confirm; 409 when fewer
+//! than N members are alive (nothing written), 504 when the confirmations do not all arrive
+//! within the stream timeout (the write is then applied and durable here, and still spreads).
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{any, get};
 use axum::{Json, Router};
@@ -59,9 +59,9 @@ async fn write(
 ) -> Result<Json<api::KvWrite>, ApiError> {
     let key = store_http::key(key, "kv")?;
     let Query(query) = query.map_err(|r| store_http::bad_query(r, "wait_for=N"))?;
-    check_wait_for(query.wait_for.as_deref())?;
+    let wait_for = check_wait_for(query.wait_for.as_deref())?;
     let value = store_http::value(body, shared.control.max_value_bytes())?;
-    let entry = shared.node.kv_put(&key, value).await?;
+    let entry = shared.node.kv_put_replicated(&key, value, wait_for).await?;
     Ok(Json(written(key, &entry)))
 }
 
@@ -133,24 +133,15 @@ fn written(key: String, e: &KvEntry) -> api::KvWrite {
     }
 }
 
-/// Accepts `wait_for` of 0 or 1 (this node, which every answer already means); refuses more
-/// with 501, as the node cannot tell which members hold a write.
-fn check_wait_for(given: Option<&str>) -> Result<(), ApiError> {
-    let Some(text) = given else { return Ok(()) };
+/// The members that must hold a put before it is answered (1, this node, when not given).
+fn check_wait_for(given: Option<&str>) -> Result<u32, ApiError> {
+    let Some(text) = given else { return Ok(1) };
     let n: u32 = text.trim().parse().map_err(|_| {
         ApiError::bad_request(format!(
-            "?wait_for={text} is not a number of members; write for example wait_for=1"
+            "?wait_for={text} is not a number of members; write for example wait_for=2"
         ))
     })?;
-    if n <= 1 {
-        return Ok(());
-    }
-    Err(ApiError::new(
-        StatusCode::NOT_IMPLEMENTED,
-        format!(
-            "?wait_for={n} is not supported yet: this agent can only confirm that a write is durable on this node (wait_for=1); leave it out, and read the key from other members if you must know they hold it"
-        ),
-    ))
+    Ok(n.max(1))
 }
 
 #[cfg(test)]
@@ -158,12 +149,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn wait_for_one_is_what_every_put_means_and_more_is_refused_honestly() {
-        assert!(check_wait_for(None).is_ok());
-        assert!(check_wait_for(Some("0")).is_ok());
-        assert!(check_wait_for(Some("1")).is_ok());
-        let e = format!("{:?}", check_wait_for(Some("3")).unwrap_err());
-        assert!(e.contains("501") && e.contains("wait_for=3"), "{e}");
+    fn wait_for_counts_members_and_refuses_words() {
+        assert_eq!(check_wait_for(None).unwrap(), 1);
+        assert_eq!(check_wait_for(Some("0")).unwrap(), 1);
+        assert_eq!(check_wait_for(Some("3")).unwrap(), 3);
         let e = format!("{:?}", check_wait_for(Some("all")).unwrap_err());
         assert!(e.contains("400") && e.contains("wait_for=all"), "{e}");
     }

@@ -302,14 +302,14 @@ async fn values_that_are_not_utf8_are_listed_as_base64_and_read_back_raw() {
 }
 
 #[tokio::test]
-async fn wait_for_above_one_is_a_501_that_says_why_and_one_is_a_plain_put() {
+async fn wait_for_more_members_than_are_alive_is_refused_and_writes_nothing() {
     let a = node("a").await;
     let http = api(&a, Control::new()).await;
     assert_eq!(put(http, "/v1/kv/k?wait_for=1", b"v").await.status, 200);
     let reply = put(http, "/v1/kv/k?wait_for=3", b"w").await;
-    assert_eq!(reply.status, 501);
+    assert_eq!(reply.status, 409);
     assert!(
-        reply.error().contains("not supported yet"),
+        reply.error().contains("3 copies asked for"),
         "{}",
         reply.error()
     );

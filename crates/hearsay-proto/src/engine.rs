@@ -89,6 +89,17 @@ pub enum CommandError {
         /// The limit.
         max: usize,
     },
+    /// `kv_copy` of a key this node holds no entry for; nothing was sent.
+    #[error("this node holds no entry for the key; write it first")]
+    NotHeld,
+    /// `kv_copy` asked for more copies than there are live members; nothing was sent.
+    #[error("{wanted} copies asked for but only {alive} members are alive; ask for fewer")]
+    NotEnoughMembers {
+        /// Copies asked for.
+        wanted: u32,
+        /// Members alive, this one included.
+        alive: u32,
+    },
     /// A store value over `max_value_bytes`; nothing changed.
     #[error("value is {len} bytes; the limit is {max} (max_value_bytes)")]
     ValueTooLarge {

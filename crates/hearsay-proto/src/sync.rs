@@ -205,6 +205,8 @@ impl Engine {
             Message::StoreHashes(h) => self.on_store_hashes(now, from, h),
             Message::KvEntries(e) => self.on_kv_entries(now, from, e),
             Message::StateEntries(e) => self.on_state_entries(now, from, e),
+            Message::KvCopy(c) => self.on_kv_copy(now, from, c),
+            Message::KvHeld(h) => self.on_kv_held(from, h),
             Message::SyncBuckets(b) => self.on_sync_buckets(now, from, b),
             Message::SyncEntries(e) => {
                 let buckets = e.buckets.clone();

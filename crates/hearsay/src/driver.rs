@@ -64,6 +64,8 @@ pub(crate) struct Driver {
     pub store_events: broadcast::Sender<hearsay_proto::StoreEvent>,
     /// Where the cluster-wide map is persisted, with a data directory.
     pub durable: Option<crate::durable::Writer>,
+    /// Writes waiting for copies on other members (`wait_for`), by token.
+    pub copy_waiters: HashMap<u64, oneshot::Sender<(u32, bool)>>,
     /// The store itself, closed (flushed, file released) when the task ends.
     pub durable_store: Option<crate::durable::DurableStore>,
 }

@@ -39,6 +39,17 @@ pub enum NodeError {
     /// The engine refused the command; see the inner error for whether state changed.
     #[error(transparent)]
     Command(#[from] CommandError),
+    /// The write is applied (and durable) here and spreads, but fewer members than asked for
+    /// confirmed holding it within the stream timeout.
+    #[error(
+        "only {held} of {wanted} members confirmed holding the write in time; it is applied here and still spreads (retry, or ask for fewer copies)"
+    )]
+    Replication {
+        /// Members asked for, this one included.
+        wanted: u32,
+        /// Members that confirmed, this one included.
+        held: u32,
+    },
     /// The write was applied in memory (and may spread) but could not be made durable here,
     /// so it was not acknowledged.
     #[error(transparent)]

@@ -175,6 +175,7 @@ impl Node {
             store_events: store_events.clone(),
             durable: durable.as_ref().map(|s| s.writer()),
             durable_store: durable,
+            copy_waiters: std::collections::HashMap::new(),
         };
         tokio::spawn(driver.run());
         tracing::info!(name = %config.name.as_str(), %bound, %advertise, generation, "node started");

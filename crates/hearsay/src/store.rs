@@ -33,6 +33,8 @@ pub(crate) enum StoreCommand {
     KvPut {
         key: String,
         value: Option<Value>,
+        /// Members that must hold the write before it is acknowledged (this one included).
+        wait_for: u32,
         reply: oneshot::Sender<Result<KvEntry, NodeError>>,
     },
     KvGet(String, oneshot::Sender<Option<KvEntry>>),
@@ -87,18 +89,43 @@ impl Node {
     /// Writes `key` in the cluster-wide map (last writer wins). Resolves once the write is
     /// durable on this node (with a data directory) and returns the entry written.
     pub async fn kv_put(&self, key: &str, value: Value) -> Result<KvEntry, NodeError> {
-        self.kv_write(key, Some(value)).await
+        self.kv_write(key, Some(value), 1).await
+    }
+
+    /// As [`Node::kv_put`], but acknowledged only once `wait_for` members (this one included)
+    /// hold the write: it is sent to `wait_for - 1` random live members, who confirm. Fails
+    /// with [`NodeError::Replication`] if they do not within the stream timeout; the write
+    /// is then applied here (durably) and still spreads, but is not confirmed.
+    pub async fn kv_put_replicated(
+        &self,
+        key: &str,
+        value: Value,
+        wait_for: u32,
+    ) -> Result<KvEntry, NodeError> {
+        self.kv_write(key, Some(value), wait_for).await
     }
 
     /// Deletes `key` from the cluster-wide map (a tombstone, durable like a write).
     pub async fn kv_delete(&self, key: &str) -> Result<KvEntry, NodeError> {
-        self.kv_write(key, None).await
+        self.kv_write(key, None, 1).await
     }
 
-    async fn kv_write(&self, key: &str, value: Option<Value>) -> Result<KvEntry, NodeError> {
+    async fn kv_write(
+        &self,
+        key: &str,
+        value: Option<Value>,
+        wait_for: u32,
+    ) -> Result<KvEntry, NodeError> {
         let key = key.to_owned();
-        self.ask(|reply| Command::Store(StoreCommand::KvPut { key, value, reply }))
-            .await?
+        self.ask(|reply| {
+            Command::Store(StoreCommand::KvPut {
+                key,
+                value,
+                wait_for,
+                reply,
+            })
+        })
+        .await?
     }
 
     /// The live entry for `key` (a deleted key is `None`).
@@ -206,7 +233,22 @@ impl Driver {
                     .collect();
                 let _ = reply.send(owners);
             }
-            StoreCommand::KvPut { key, value, reply } => {
+            StoreCommand::KvPut {
+                key,
+                value,
+                wait_for,
+                reply,
+            } => {
+                let alive = self.engine.alive_count() as u32;
+                if wait_for > 1 && wait_for > alive {
+                    // Refused before writing: the caller asked for what cannot be had.
+                    let e = CommandError::NotEnoughMembers {
+                        wanted: wait_for,
+                        alive,
+                    };
+                    let _ = reply.send(Err(e.into()));
+                    return;
+                }
                 let written = match value {
                     Some(v) => self.engine.kv_put(at, &key, v),
                     None => self.engine.kv_delete(at, &key),
@@ -218,18 +260,49 @@ impl Driver {
                         return;
                     }
                 };
-                match &self.durable {
-                    None => {
-                        let _ = reply.send(Ok(entry));
+                let durable = self
+                    .durable
+                    .as_ref()
+                    .map(|w| w.write(vec![to_stored(&key, &entry)]));
+                let copies = if wait_for > 1 {
+                    match self.engine.kv_copy(at, &key, wait_for) {
+                        Ok(token) => {
+                            let (tx, rx) = oneshot::channel();
+                            self.copy_waiters.insert(token, tx);
+                            Some(rx)
+                        }
+                        Err(e) => {
+                            let _ = reply.send(Err(e.into()));
+                            return;
+                        }
                     }
-                    Some(writer) => {
-                        let durable = writer.write(vec![to_stored(&key, &entry)]);
-                        tokio::spawn(async move {
-                            let r = durable.await.map(|()| entry).map_err(NodeError::from);
-                            let _ = reply.send(r);
-                        });
-                    }
+                } else {
+                    None
+                };
+                if durable.is_none() && copies.is_none() {
+                    let _ = reply.send(Ok(entry));
+                    return;
                 }
+                tokio::spawn(async move {
+                    if let Some(d) = durable
+                        && let Err(e) = d.await
+                    {
+                        let _ = reply.send(Err(e.into()));
+                        return;
+                    }
+                    let r = match copies {
+                        None => Ok(entry),
+                        Some(rx) => match rx.await {
+                            Ok((_, true)) => Ok(entry),
+                            Ok((held, false)) => Err(NodeError::Replication {
+                                wanted: wait_for,
+                                held,
+                            }),
+                            Err(_) => Err(NodeError::Closed),
+                        },
+                    };
+                    let _ = reply.send(r);
+                });
             }
             StoreCommand::KvGet(key, reply) => {
                 let entry = self.engine.kv_get(&key).filter(|e| e.value.is_some());
@@ -261,6 +334,15 @@ impl Driver {
                     if let Some(w) = &self.durable {
                         let keys = keys.iter().map(|k| k.as_bytes().to_vec()).collect();
                         persist_failed(w, w.remove_unacked(keys));
+                    }
+                }
+                StoreEvent::KvCopies {
+                    token,
+                    holders,
+                    complete,
+                } => {
+                    if let Some(w) = self.copy_waiters.remove(token) {
+                        let _ = w.send((*holders, *complete));
                     }
                 }
                 StoreEvent::KvTransfer {

@@ -50,6 +50,22 @@ async fn state_and_map_writes_reach_every_node() {
             other => panic!("no state event: {other:?}"),
         }
     }
+    // Acknowledged once all three hold it: readable everywhere at once.
+    nodes[0]
+        .kv_put_replicated("sure", value("3"), 3)
+        .await
+        .unwrap();
+    for n in &nodes {
+        assert!(n.kv_get("sure").await.unwrap().is_some());
+    }
+    let err = nodes[0]
+        .kv_put_replicated("x", value("x"), 4)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("only 3 members are alive"),
+        "{err}"
+    );
     let err = nodes[0].kv_put("", value("x")).await.unwrap_err();
     assert!(err.to_string().contains("keys must be"), "{err}");
     for n in &nodes {

@@ -249,6 +249,7 @@ impl Engine {
     /// Runs the stores' timers due at `now`.
     pub(crate) fn store_timers(&mut self, now: Instant) {
         self.store_push_timer(now);
+        self.expire_copies(now);
         while let Some((at, key)) = self.store.expiries.first().cloned() {
             if at > now {
                 break;
@@ -297,6 +298,10 @@ impl Engine {
             .map(|(at, _, _)| *at + self.config.tombstone_grace);
         let gc = (self.store.kv.len() > self.store.kv.live()).then_some(self.store.next_kv_gc);
         let push = self.store_push_deadline();
-        [expiry, tombstone, gc, push].into_iter().flatten().min()
+        let copies = self.copies_deadline();
+        [expiry, tombstone, gc, push, copies]
+            .into_iter()
+            .flatten()
+            .min()
     }
 }

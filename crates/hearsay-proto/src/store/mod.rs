@@ -20,6 +20,7 @@
 //! with [`crate::Engine::kv_restore`] at start.
 
 mod api;
+mod copies;
 mod hlc;
 mod kv;
 mod node_state;
@@ -74,6 +75,16 @@ pub enum StoreEvent {
         /// The keys.
         keys: Vec<Key>,
     },
+    /// The outcome of [`crate::Engine::kv_copy`]: `holders` members (this one included) are
+    /// known to hold the entry; `complete` when as many as asked for.
+    KvCopies {
+        /// The token `kv_copy` returned.
+        token: u64,
+        /// Members known to hold the entry, this one included.
+        holders: u32,
+        /// Whether as many members as asked for hold it.
+        complete: bool,
+    },
     /// Part of a repair arrived: `received` entries from `from`, who holds `total` in all
     /// (for progress reports while a new or returning node catches up).
     KvTransfer {
@@ -110,6 +121,9 @@ pub(crate) struct Stores {
     pub news_at: [Option<Instant>; 2],
     /// Next push-pull comparison while a store is changing.
     pub next_push: Instant,
+    /// Writes waiting for copies on other members, by token.
+    pub copies: std::collections::BTreeMap<u64, copies::CopyWait>,
+    pub next_token: u64,
 }
 
 impl Stores {
@@ -127,6 +141,8 @@ impl Stores {
             fresh: [false; 2],
             news_at: [None; 2],
             next_push: now,
+            copies: std::collections::BTreeMap::new(),
+            next_token: 1,
         }
     }
 }

@@ -417,3 +417,41 @@ fn a_sixty_second_partition_with_writes_on_both_sides_converges_soon_after_heali
         assert_eq!(e.value, Some(value(&format!("w{last}"))), "k{k}");
     }
 }
+
+#[test]
+fn a_write_is_confirmed_once_enough_members_hold_it() {
+    let mut net = Net::converged_cluster(Config::lan(5), 5);
+    let now = net.now;
+    net.engine(0).kv_put(now, "k", value("v")).unwrap();
+    let token = net.engine(0).kv_copy(now, "k", 3).unwrap();
+    net.drain(0);
+    net.run_for(Duration::from_millis(100));
+    assert!(net.nodes[0].store_events.iter().any(|e| matches!(
+        e,
+        StoreEvent::KvCopies { token: t, holders: 3, complete: true } if *t == token
+    )));
+    let e = net.engine(0).kv_copy(now, "k", 9);
+    assert!(matches!(
+        e,
+        Err(CommandError::NotEnoughMembers {
+            wanted: 9,
+            alive: 5
+        })
+    ));
+    assert_eq!(
+        net.engine(0).kv_copy(now, "nope", 2),
+        Err(CommandError::NotHeld)
+    );
+
+    // Members that cannot be reached: the write is reported short after the stream timeout.
+    net.cut = Box::new(|a, b| a != b && (a == 0 || b == 0));
+    let now = net.now;
+    net.engine(0).kv_put(now, "k2", value("v")).unwrap();
+    let token = net.engine(0).kv_copy(now, "k2", 4).unwrap();
+    net.drain(0);
+    net.run_for(secs(6));
+    assert!(net.nodes[0].store_events.iter().any(|e| matches!(
+        e,
+        StoreEvent::KvCopies { token: t, holders: 1, complete: false } if *t == token
+    )));
+}

@@ -41,7 +41,7 @@
 //! | 9    | `SyncDigest`   | root, live, state_root and kv_root (8-byte LE words each)     |
 //! | 10   | `SyncBuckets`  | hashes                                                        |
 //! | 11   | `SyncEntries`  | buckets, flags (bit 0 reply), members                         |
-//! | 12-16| store messages | see `codec/store.rs`                                          |
+//! | 12-18| store messages | see `codec/store.rs`                                          |
 //!
 //! A member record is name, addr, generation, incarnation, state, meta.
 //!
@@ -49,7 +49,7 @@
 //!
 //! A **datagram** is [`VERSION`] followed by any number of messages, each framed as
 //! `kind, body length (varint), body`. The length prefix lets a receiver skip kinds it does not
-//! know (they are counted, not refused). Kinds 8 to 11 and 14 to 16 are too large for a datagram and are
+//! know (they are counted, not refused). Kinds 8 to 11 and 14 to 18 are stream-only and are
 //! refused there ([`DecodeError::StreamOnly`]). A datagram is at most
 //! [`MAX_DATAGRAM_BYTES`] long. Inside a framed body, a field that runs past the body is
 //! [`DecodeError::Malformed`], while a frame that runs past the datagram is

@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use crate::Name;
-use crate::wire::{KvEntries, KvUpdate, StateEntries, StateUpdate, StoreHashes};
+use crate::wire::{KvCopy, KvEntries, KvHeld, KvUpdate, StateEntries, StateUpdate, StoreHashes};
 
 /// Opaque application metadata attached to a member (shared, cheap to clone).
 pub type Meta = Arc<[u8]>;
@@ -237,4 +237,8 @@ pub enum Message {
     KvEntries(KvEntries),
     /// See [`StateEntries`] (stream only).
     StateEntries(StateEntries),
+    /// See [`KvCopy`] (stream only).
+    KvCopy(KvCopy),
+    /// See [`KvHeld`] (stream only).
+    KvHeld(KvHeld),
 }

@@ -19,6 +19,6 @@ pub use message::{
     Suspect, SyncBuckets, SyncDigest, SyncEntries,
 };
 pub use store_message::{
-    Key, KvEntries, KvUpdate, MAX_KEY_BYTES, MAX_VALUE_WIRE_BYTES, OwnerState, StateEntries,
-    StateRecord, StateUpdate, StoreHashes, StoreKind, Value,
+    Key, KvCopy, KvEntries, KvHeld, KvUpdate, MAX_KEY_BYTES, MAX_VALUE_WIRE_BYTES, OwnerState,
+    StateEntries, StateRecord, StateUpdate, StoreHashes, StoreKind, Value,
 };

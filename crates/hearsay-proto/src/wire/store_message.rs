@@ -123,3 +123,20 @@ pub struct StateEntries {
     /// The members' states.
     pub owners: Vec<OwnerState>,
 }
+
+/// A copy of one map entry sent to a chosen member, who answers [`KvHeld`] once it holds the
+/// entry (or a newer one): how a write is acknowledged only once several members hold it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KvCopy {
+    /// Chosen by the sender; echoed in the answer.
+    pub token: u64,
+    /// The entry.
+    pub update: KvUpdate,
+}
+
+/// "I hold the entry of copy `token`" (or a newer one of that key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KvHeld {
+    /// The token of the [`KvCopy`] answered.
+    pub token: u64,
+}

@@ -34,6 +34,8 @@ pub(super) mod kind {
     pub const STORE_HASHES: u8 = 14;
     pub const KV_ENTRIES: u8 = 15;
     pub const STATE_ENTRIES: u8 = 16;
+    pub const KV_COPY: u8 = 17;
+    pub const KV_HELD: u8 = 18;
 }
 
 const WANT_NACK: u8 = 1;
@@ -48,7 +50,7 @@ pub(super) const MIN_MEMBER_BYTES: usize = 13;
 
 /// Whether this codec knows the kind.
 pub(super) fn is_known(kind: u8) -> bool {
-    (kind::PING..=kind::STATE_ENTRIES).contains(&kind)
+    (kind::PING..=kind::KV_HELD).contains(&kind)
 }
 
 /// Whether the kind is news (about a member, or a store update): the kinds a receiver may
@@ -63,7 +65,7 @@ pub(super) fn is_news(kind: u8) -> bool {
 /// Whether the kind may only travel over a stream.
 pub(super) fn is_stream_only(kind: u8) -> bool {
     (kind::PUSH_PULL..=kind::SYNC_ENTRIES).contains(&kind)
-        || (kind::STORE_HASHES..=kind::STATE_ENTRIES).contains(&kind)
+        || (kind::STORE_HASHES..=kind::KV_HELD).contains(&kind)
 }
 
 pub(super) fn kind_of(msg: &Message) -> u8 {
@@ -84,6 +86,8 @@ pub(super) fn kind_of(msg: &Message) -> u8 {
         Message::StoreHashes(_) => kind::STORE_HASHES,
         Message::KvEntries(_) => kind::KV_ENTRIES,
         Message::StateEntries(_) => kind::STATE_ENTRIES,
+        Message::KvCopy(_) => kind::KV_COPY,
+        Message::KvHeld(_) => kind::KV_HELD,
     }
 }
 
@@ -175,6 +179,8 @@ pub(super) fn body_len(msg: &Message) -> usize {
         Message::StoreHashes(m) => store::store_hashes_len(m),
         Message::KvEntries(m) => store::kv_entries_len(m),
         Message::StateEntries(m) => store::state_entries_len(m),
+        Message::KvCopy(m) => varint_len(m.token) + store::kv_update_len(&m.update),
+        Message::KvHeld(m) => varint_len(m.token),
     }
 }
 
@@ -308,6 +314,11 @@ pub(super) fn put_body(msg: &Message, out: &mut Vec<u8>) {
         Message::StoreHashes(m) => store::put_store_hashes(out, m),
         Message::KvEntries(m) => store::put_kv_entries(out, m),
         Message::StateEntries(m) => store::put_state_entries(out, m),
+        Message::KvCopy(m) => {
+            put_varint(out, m.token);
+            store::put_kv_update(out, &m.update);
+        }
+        Message::KvHeld(m) => put_varint(out, m.token),
     }
 }
 
@@ -409,6 +420,11 @@ pub(super) fn decode_body(kind: u8, r: &mut Reader<'_>) -> Result<Message, Decod
         kind::STORE_HASHES => Message::StoreHashes(store::store_hashes(r)?),
         kind::KV_ENTRIES => Message::KvEntries(store::kv_entries(r)?),
         kind::STATE_ENTRIES => Message::StateEntries(store::state_entries(r)?),
+        kind::KV_COPY => Message::KvCopy(crate::wire::KvCopy {
+            token: r.u64()?,
+            update: store::kv_update(r)?,
+        }),
+        kind::KV_HELD => Message::KvHeld(crate::wire::KvHeld { token: r.u64()? }),
         other => return Err(DecodeError::UnknownKind(other)),
     })
 }

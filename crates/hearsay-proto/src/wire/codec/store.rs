@@ -7,6 +7,8 @@
 //! | 14   | `StoreHashes`  | store (byte 0 state, 1 kv), count, then (id, 8-byte hash) each |
 //! | 15   | `KvEntries`    | leaves, flags (bit 0 reply), total, entries (as `KvUpdate`)   |
 //! | 16   | `StateEntries` | leaves, flags (bit 0 reply), owners                           |
+//! | 17   | `KvCopy`       | token, then a `KvUpdate` body                                 |
+//! | 18   | `KvHeld`       | token                                                         |
 //!
 //! A **key** is a varint length (1 to [`MAX_KEY_BYTES`]) and UTF-8 bytes, else
 //! [`DecodeError::BadKey`]. A **value** is a varint: 0 for a tombstone, else the length plus

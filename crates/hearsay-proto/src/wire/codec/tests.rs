@@ -230,6 +230,16 @@ fn stream_samples() -> Vec<Message> {
             reply: false,
             owners: vec![],
         }),
+        Message::KvCopy(crate::wire::KvCopy {
+            token: u64::MAX,
+            update: KvUpdate {
+                key: Key::from("copy"),
+                stamp: 9,
+                writer: name("w"),
+                value: Some(Value::from(&b"v"[..])),
+            },
+        }),
+        Message::KvHeld(crate::wire::KvHeld { token: 300 }),
         Message::StateEntries(StateEntries {
             leaves: vec![3, 200],
             reply: true,
