@@ -15,6 +15,7 @@ use super::{format, sse, value};
 #[command(after_help = "Examples:\n  \
 hearsay kv put config/db postgres://10.0.0.5/app\n  \
 hearsay kv put certs/web @web.pem\n  \
+hearsay kv put --wait-for 3 config/flag on\n  \
 hearsay kv get config/db\n  \
 hearsay kv list --prefix config/\n  \
 hearsay kv watch --prefix config/")]
@@ -38,6 +39,9 @@ pub struct PutArgs {
     key: String,
     #[arg(help = value::HELP, value_name = "VALUE|@FILE")]
     value: String,
+    /// Return only once this many members (the agent's node included) hold the write.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    wait_for: u32,
     #[command(flatten)]
     target: Target,
 }
@@ -83,7 +87,11 @@ pub fn run(command: KvCommand) -> Result<Vec<u8>, ClientError> {
         KvCommand::Put(a) => {
             let bytes = value::read(&a.value)?;
             let conn = Connection::new(&a.target.http_addr);
-            let w: KvWrite = conn.put_bytes(&path(&a.key), &bytes)?;
+            let mut at = path(&a.key);
+            if a.wait_for > 1 {
+                at.push_str(&format!("?wait_for={}", a.wait_for));
+            }
+            let w: KvWrite = conn.put_bytes(&at, &bytes)?;
             Ok(format!(
                 "{}: {} bytes written by {} (stamp {})\n",
                 w.key,
