@@ -202,7 +202,7 @@ fn main() -> ExitCode {
             json,
             from,
         } => {
-            if !(timeout_secs > 0.0) || seeds.is_empty() {
+            if timeout_secs.is_nan() || timeout_secs <= 0.0 || seeds.is_empty() {
                 eprintln!("error: --timeout-secs must be positive and --seeds not empty");
                 return ExitCode::from(2);
             }

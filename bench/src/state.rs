@@ -360,11 +360,12 @@ pub fn render(results: &StateResults) -> String {
     }
     let _ = writeln!(
         out,
-        "\nMedians with (min-max) over the seeds; ratio = hearsay / chitchat of the medians. \
-         hearsay: simulator, virtual time, default network (1-5 ms one way, no loss); \
-         chitchat: real time, in-memory transport. Wire = payload + 28 B IPv4/UDP per \
-         datagram (+ 40 B IPv4/TCP per hearsay stream message); chitchat counts payload, \
-         its wire figure adds 28 B per message. Machine: {} cores, {:.0} GiB, {}.",
+        "\nMedians with (min-max) over the seeds; ratio = hearsay / chitchat of the medians.\n\
+         hearsay: simulator, virtual time, default network (1-5 ms one way, no loss).\n\
+         chitchat: real time, in-memory transport (no sockets), one child process per run.\n\
+         Wire = payload + 28 B IPv4/UDP per datagram (+ 40 B IPv4/TCP per hearsay stream\n\
+         message); chitchat counts payload only, its wire figure adds 28 B per message.\n\
+         Machine: {} cores, {:.0} GiB, {}.",
         results.machine.cores, results.machine.memory_gib, results.machine.cpu
     );
     out
@@ -571,10 +572,11 @@ fn fmt_summary(s: Option<Summary>) -> String {
         return "-".into();
     };
     let one = |x: Option<f64>| x.map_or_else(|| "never".into(), sig3);
-    if s.min == s.max {
-        one(s.median)
+    let (median, min, max) = (one(s.median), one(s.min), one(s.max));
+    if min == max {
+        median
     } else {
-        format!("{} ({}-{})", one(s.median), one(s.min), one(s.max))
+        format!("{median} ({min}-{max})")
     }
 }
 
