@@ -12,7 +12,8 @@
 //!                                                  │
 //!        full_replication_s <──────────────────────┘ every node holds every key of every
 //!                                                    other node, with the right value
-//!   settle one gossip interval ──> idle window: transport bytes and messages / N / seconds
+//!   settle (one gossip interval by default) ──> idle window: transport bytes and
+//!                                               messages / N / seconds
 //! ```
 //!
 //! **How it runs.** chitchat is async and reads the clock itself, so this is *not* the
@@ -69,11 +70,22 @@ pub struct StateScenario {
     /// Longest wait for the membership to converge, and again for full replication, seconds.
     /// Defaults to 120.
     pub timeout_secs: f64,
+    /// Wait between full replication and the idle window, seconds: one gossip interval by
+    /// default, for the last messages that carried keys to be delivered and answered. 0
+    /// starts the window at full replication, as `hearsay-bench state` does for both
+    /// systems. At least 0.
+    #[serde(default = "default_settle_secs")]
+    pub settle_secs: f64,
+}
+
+/// [`StateScenario::settle_secs`]'s default: one gossip interval.
+fn default_settle_secs() -> f64 {
+    GOSSIP_INTERVAL.as_secs_f64()
 }
 
 impl StateScenario {
-    /// The default scenario at `nodes` nodes: 10 keys of 16 bytes, 10 s idle, seed 1,
-    /// 120 s timeout.
+    /// The default scenario at `nodes` nodes: 10 keys of 16 bytes, 10 s idle after 1 s to
+    /// settle, seed 1, 120 s timeout.
     pub fn new(nodes: usize) -> Self {
         StateScenario {
             nodes,
@@ -82,6 +94,7 @@ impl StateScenario {
             idle_secs: 10.0,
             seed: 1,
             timeout_secs: 120.0,
+            settle_secs: default_settle_secs(),
         }
     }
 }
@@ -254,7 +267,7 @@ async fn run(s: &StateScenario, options: ChitchatOptions, workers: usize) -> Sta
     }
 
     // Let the messages of the last round that carried keys be delivered and answered.
-    tokio::time::sleep(GOSSIP_INTERVAL).await;
+    tokio::time::sleep(Duration::from_secs_f64(s.settle_secs)).await;
     let before = transport.statistics();
     let idle_started = Instant::now();
     tokio::time::sleep(Duration::from_secs_f64(s.idle_secs)).await;
@@ -265,9 +278,9 @@ async fn run(s: &StateScenario, options: ChitchatOptions, workers: usize) -> Sta
     let idle_bytes_per_node_s = bytes as f64 / per_node_s;
     let idle_msgs_per_node_s = msgs as f64 / per_node_s;
     notes.push(format!(
-        "idle window {idle_s:.2} s (after {:.0} s to settle): {msgs} messages, {:.0} B on \
+        "idle window {idle_s:.2} s (after {} s to settle): {msgs} messages, {:.0} B on \
          average; with 28 B of IPv4 + UDP header each, {:.0} B/node/s",
-        GOSSIP_INTERVAL.as_secs_f64(),
+        s.settle_secs,
         if msgs == 0 {
             0.0
         } else {

@@ -1,4 +1,5 @@
-//! Side-by-side benchmarks: hearsay and foca on one simulated network.
+//! Side-by-side benchmarks: hearsay and foca on one simulated network, and hearsay's
+//! per-node state beside chitchat's.
 
 pub mod cell;
 pub mod chitchat_state;
@@ -7,4 +8,5 @@ pub mod foca_member;
 pub mod plan;
 pub mod plots;
 pub mod results;
+pub mod state;
 pub mod table;

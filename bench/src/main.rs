@@ -4,20 +4,22 @@
 //! charts; `run` runs one cell and prints its figures as JSON (`compare` runs every cell
 //! in a child process of its own, so that peak memory belongs to one run).
 //! `chitchat-state` measures chitchat 0.13's per-node key/value replication on its own
-//! in-memory transport, in real time, one cluster size per child process.
+//! in-memory transport, in real time, one cluster size per child process. `state` puts
+//! hearsay's per-node state (in the simulator) beside chitchat's, sizes by seeds.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{self, ExitCode, Stdio};
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use hearsay_bench::cell::Cell;
 use hearsay_bench::chitchat_state::{
-    ChitchatOptions, StateFigures, StateRun, StateScenario, run_chitchat_state_with,
+    ChitchatOptions, StateRun, StateScenario, run_chitchat_state_with,
 };
 use hearsay_bench::compare::{self, Options};
 use hearsay_bench::plan::Plan;
 use hearsay_bench::plots::write_plots;
+use hearsay_bench::state::{self, StateOptions, run_chitchat_child};
 use hearsay_bench::table::render;
 
 #[derive(Parser)]
@@ -81,6 +83,9 @@ enum Command {
         /// Longest wait for membership, and again for replication, seconds.
         #[arg(long, default_value_t = 120.0)]
         timeout_secs: f64,
+        /// Wait between full replication and the idle window, seconds.
+        #[arg(long, default_value_t = 1.0)]
+        settle_secs: f64,
         /// Compress digests (chitchat's protocol V1) instead of its default V0.
         #[arg(long)]
         compressed_digest: bool,
@@ -91,6 +96,43 @@ enum Command {
         /// (what the parent asks of each child).
         #[arg(long, hide = true)]
         figures_only: bool,
+    },
+    /// Per-node state, hearsay (simulator, virtual time) beside chitchat 0.13 (real time,
+    /// in-memory transport): every node sets its keys, time to full replication, then idle
+    /// bytes from full replication on; medians over the seeds, ratios, targets. Writes
+    /// state_results.json into --out.
+    State {
+        /// Cluster sizes, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "10,50,100",
+              value_parser = clap::value_parser!(u32).range(2..=55_000))]
+        nodes: Vec<u32>,
+        /// Seeds, comma-separated; every size runs once per seed and system.
+        #[arg(long, value_delimiter = ',', default_value = "1,2,3")]
+        seeds: Vec<u64>,
+        /// Keys each node sets (key-0, key-1, ...).
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+        keys: u32,
+        /// Bytes in every value.
+        #[arg(long, default_value_t = 16)]
+        value_bytes: u32,
+        /// Length of the idle window, seconds; it starts at full replication for both.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+        idle_secs: u64,
+        /// Time from full replication to hearsay's steady idle window, seconds.
+        #[arg(long, default_value_t = 30)]
+        steady_settle_secs: u64,
+        /// chitchat's longest wait for membership, and again for replication, seconds.
+        #[arg(long, default_value_t = 120.0)]
+        timeout_secs: f64,
+        /// Where state_results.json goes.
+        #[arg(long, default_value = "docs/bench")]
+        out: PathBuf,
+        /// Also write the results here, as JSON.
+        #[arg(long, value_name = "PATH")]
+        json: Option<PathBuf>,
+        /// Do not run anything: print the table from this state_results.json.
+        #[arg(long, value_name = "STATE_RESULTS_JSON")]
+        from: Option<PathBuf>,
     },
 }
 
@@ -104,12 +146,16 @@ fn main() -> ExitCode {
             idle_secs,
             seed,
             timeout_secs,
+            settle_secs,
             compressed_digest,
             json,
             figures_only,
         } => {
-            if !(idle_secs > 0.0 && timeout_secs > 0.0) {
-                eprintln!("error: --idle-secs and --timeout-secs must be positive");
+            if !(idle_secs > 0.0 && timeout_secs > 0.0 && settle_secs >= 0.0) {
+                eprintln!(
+                    "error: --idle-secs and --timeout-secs must be positive, --settle-secs \
+                     at least 0"
+                );
                 return ExitCode::from(2);
             }
             let scenarios: Vec<StateScenario> = nodes
@@ -121,6 +167,7 @@ fn main() -> ExitCode {
                     idle_secs,
                     seed,
                     timeout_secs,
+                    settle_secs,
                 })
                 .collect();
             let options = ChitchatOptions {
@@ -136,6 +183,40 @@ fn main() -> ExitCode {
                 chitchat_state(&scenarios, compressed_digest, json.as_deref())
             };
             match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::State {
+            nodes,
+            seeds,
+            keys,
+            value_bytes,
+            idle_secs,
+            steady_settle_secs,
+            timeout_secs,
+            out,
+            json,
+            from,
+        } => {
+            if timeout_secs.is_nan() || timeout_secs <= 0.0 || seeds.is_empty() {
+                eprintln!("error: --timeout-secs must be positive and --seeds not empty");
+                return ExitCode::from(2);
+            }
+            let options = StateOptions {
+                nodes,
+                seeds,
+                keys_per_node: keys,
+                value_bytes,
+                idle_secs,
+                steady_settle_secs,
+                timeout_secs,
+                exe: PathBuf::new(),
+            };
+            match run_state(options, &out, json.as_deref(), from.as_deref()) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -204,6 +285,33 @@ fn run_compare(
     Ok(())
 }
 
+/// Runs (or, with `from`, reads) a state comparison, writes its JSON and prints its table.
+fn run_state(
+    mut options: StateOptions,
+    out: &Path,
+    json: Option<&Path>,
+    from: Option<&Path>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let results = match from {
+        Some(path) => state::load(path)?,
+        None => {
+            options.exe = std::env::current_exe()
+                .map_err(|e| format!("cannot find this executable to run chitchat: {e}"))?;
+            let results = state::run(&options, |line| eprintln!("{line}"))?;
+            let path = out.join("state_results.json");
+            state::save(&results, &path)?;
+            eprintln!("wrote {}", path.display());
+            results
+        }
+    };
+    if let Some(path) = json {
+        state::save(&results, path)?;
+        eprintln!("wrote {}", path.display());
+    }
+    print!("{}", state::render(&results));
+    Ok(())
+}
+
 fn run_one(cell: &str) -> ExitCode {
     let cell: Cell = match serde_json::from_str(cell) {
         Ok(c) => c,
@@ -257,37 +365,11 @@ fn chitchat_state(
     );
     let mut runs = Vec::with_capacity(scenarios.len());
     for s in scenarios {
-        let mut child = process::Command::new(&exe);
-        child.args([
-            "chitchat-state",
-            "--figures-only",
-            &format!("--nodes={}", s.nodes),
-            &format!("--keys={}", s.keys_per_node),
-            &format!("--value-bytes={}", s.value_bytes),
-            &format!("--idle-secs={}", s.idle_secs),
-            &format!("--seed={}", s.seed),
-            &format!("--timeout-secs={}", s.timeout_secs),
-        ]);
-        if compressed_digest {
-            child.arg("--compressed-digest");
-        }
-        let output = child
-            .stderr(Stdio::inherit())
-            .output()
-            .map_err(|e| format!("cannot start a child for N = {}: {e}", s.nodes))?;
-        if !output.status.success() {
-            return Err(format!(
-                "the run at N = {} failed ({}); rerun it alone with \
-                 `hearsay-bench chitchat-state --nodes {}` to see why",
-                s.nodes, output.status, s.nodes
-            )
-            .into());
-        }
-        let figures: StateFigures = serde_json::from_slice(&output.stdout).map_err(|e| {
+        let figures = run_chitchat_child(&exe, s, compressed_digest).map_err(|why| {
             format!(
-                "the run at N = {} printed no figures ({e}): {:?}",
-                s.nodes,
-                String::from_utf8_lossy(&output.stdout)
+                "the run at N = {}: {why}; rerun it alone with \
+                 `hearsay-bench chitchat-state --nodes {}` to see why",
+                s.nodes, s.nodes
             )
         })?;
         println!(

@@ -14,6 +14,7 @@ fn five_chitchat_nodes_replicate_every_key_then_keep_gossiping_when_idle() {
         idle_secs: 2.0,
         seed: 7,
         timeout_secs: 60.0,
+        settle_secs: 1.0,
     };
     let figures = run_chitchat_state(&scenario);
 
