@@ -164,9 +164,13 @@ impl Engine {
     }
 
     pub(crate) fn emit_store(&mut self, event: StoreEvent) {
+        // This node's own writes start push-pull comparisons (see `store_push_timer`); news
+        // learned from others spreads by gossip and by its writer's comparisons.
         match &event {
-            StoreEvent::State { .. } => self.store.fresh[StoreKind::State as usize] = true,
-            StoreEvent::Kv { .. } => self.store.fresh[StoreKind::Kv as usize] = true,
+            StoreEvent::State { owner, .. } if *owner == self.members.local().name => {
+                self.store.fresh[StoreKind::State as usize] = true;
+            }
+            StoreEvent::Kv { local: true, .. } => self.store.fresh[StoreKind::Kv as usize] = true,
             _ => {}
         }
         if self.store.events.len() >= self.config.max_pending_events {
