@@ -4,6 +4,11 @@
 //! stamp so that an older write still travelling cannot bring the key back, then collected.
 //! Every replica that has seen the same writes holds the same entries, whatever the order they
 //! arrived in: merging keeps the larger `(stamp, writer)`.
+//!
+//! As in any last-writer-wins store with tombstone collection, a replica cut off for longer
+//! than `tombstone_grace` that still holds a value deleted meanwhile brings that value back
+//! when it returns (the tombstone that would have beaten it is gone). Keep the grace period
+//! longer than any outage a node is expected to come back from.
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
