@@ -5,7 +5,7 @@
 //! runtime, the simulator, tests, fuzzers) feed it bytes and time and carry out what it asks.
 //!
 //! ```text
-//!  commands: join(seeds) leave() set_meta()
+//!  commands: join(seeds) leave() set_meta() state_set() kv_put() kv_copy() ...
 //!                  |
 //!  datagram in --> Engine::handle_datagram(now, from, bytes)
 //!  stream in   --> Engine::handle_stream(now, from, bytes)
@@ -13,10 +13,12 @@
 //!                  |
 //!       members -- probe (SWIM + Lifeguard) -- suspicion -- awareness
 //!       gossip queue (piggyback, transmit limits) -- sync (digest anti-entropy)
+//!       store: per-node state, cluster-wide map (spread, range-tree repair, copies)
 //!                  |
 //!  poll_transmit() -> Transmit { to, Datagram | Stream, bytes }
 //!  poll_timeout()  -> Option<Instant>
 //!  poll_event()    -> Event { Up | Suspect | Down | Left | ..., cause }
+//!  poll_store_event() -> StoreEvent { State | Kv | KvCollected | KvCopies | KvTransfer }
 //! ```
 //!
 //! # Driving it
