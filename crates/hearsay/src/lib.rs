@@ -66,7 +66,9 @@ pub use config::{DEFAULT_PORT, NodeConfig};
 pub use counters::TransportStats;
 pub use error::{NodeError, StartError};
 pub use faults::Faults;
-pub use node::{Events, KvInfo, MemberDetail, MemberInfo, Node, NodeInfo, StateCounts};
+pub use node::{
+    Events, KvInfo, MemberDetail, MemberInfo, Node, NodeInfo, StateCounts, Subscription,
+};
 pub use store::{OwnerKeys, StoreEvents};
 
 pub use hearsay_proto::{

@@ -281,11 +281,7 @@ impl Node {
 
     /// A live stream of membership events from now on.
     pub fn events(&self) -> Events {
-        Events {
-            rx: self.inner.events.subscribe(),
-            running: self.inner.running.clone(),
-            missed: 0,
-        }
+        Subscription::new(self.inner.events.subscribe(), self.inner.running.clone())
     }
 
     /// The wall-clock time of an instant reported by this node (an event's `at`, a member's
@@ -324,17 +320,29 @@ impl Node {
     }
 }
 
-/// A subscription to a node's events. Events that arrive while the subscriber is more than
-/// 1024 behind are skipped and counted in [`Events::missed`].
-pub struct Events {
-    rx: broadcast::Receiver<Event>,
+/// A subscription to one of a node's broadcasts (membership events, store changes). Items that
+/// arrive while the subscriber is more than the broadcast's buffer behind are skipped and
+/// counted in [`Subscription::missed`].
+pub struct Subscription<T> {
+    rx: broadcast::Receiver<T>,
     running: watch::Receiver<()>,
     missed: u64,
 }
 
-impl Events {
-    /// The next event; `None` once the node has shut down.
-    pub async fn next(&mut self) -> Option<Event> {
+/// Membership events from [`Node::events`] (a buffer of 1024).
+pub type Events = Subscription<Event>;
+
+impl<T: Clone> Subscription<T> {
+    pub(crate) fn new(rx: broadcast::Receiver<T>, running: watch::Receiver<()>) -> Self {
+        Subscription {
+            rx,
+            running,
+            missed: 0,
+        }
+    }
+
+    /// The next item; `None` once the node has shut down.
+    pub async fn next(&mut self) -> Option<T> {
         loop {
             tokio::select! {
                 r = self.rx.recv() => match r {
@@ -348,7 +356,7 @@ impl Events {
         }
     }
 
-    /// Events skipped because this subscriber fell behind.
+    /// Items skipped because this subscriber fell behind.
     pub fn missed(&self) -> u64 {
         self.missed
     }

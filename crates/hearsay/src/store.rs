@@ -10,12 +10,12 @@
 use std::time::Duration;
 
 use hearsay_proto::{CommandError, Key, KvEntry, Name, StoreEvent, Value};
-use tokio::sync::{broadcast, oneshot, watch};
+use tokio::sync::oneshot;
 
 use crate::driver::{Command, Driver};
 use crate::durable::{StoredEntry, Writer};
 use crate::error::NodeError;
-use crate::node::Node;
+use crate::node::{Node, Subscription};
 
 /// A command about the stores, answered on the node's task.
 pub(crate) enum StoreCommand {
@@ -144,42 +144,13 @@ impl Node {
 
     /// A live stream of changes to both stores from now on (watch a prefix by filtering).
     pub fn store_events(&self) -> StoreEvents {
-        StoreEvents {
-            rx: self.store_sender().subscribe(),
-            running: self.running(),
-            missed: 0,
-        }
+        Subscription::new(self.store_sender().subscribe(), self.running())
     }
 }
 
-/// A subscription to a node's store changes. Changes that arrive while the subscriber is more
-/// than the buffer behind are skipped and counted in [`StoreEvents::missed`].
-pub struct StoreEvents {
-    rx: broadcast::Receiver<StoreEvent>,
-    running: watch::Receiver<()>,
-    missed: u64,
-}
-
-impl StoreEvents {
-    /// The next change; `None` once the node has shut down.
-    pub async fn next(&mut self) -> Option<StoreEvent> {
-        loop {
-            tokio::select! {
-                r = self.rx.recv() => match r {
-                    Ok(e) => return Some(e),
-                    Err(broadcast::error::RecvError::Lagged(n)) => self.missed += n,
-                    Err(broadcast::error::RecvError::Closed) => return None,
-                },
-                _ = self.running.changed() => return None,
-            }
-        }
-    }
-
-    /// Changes skipped because this subscriber fell behind.
-    pub fn missed(&self) -> u64 {
-        self.missed
-    }
-}
+/// Store changes from [`Node::store_events`] (a buffer of 16,384: a catch-up brings thousands
+/// at once).
+pub type StoreEvents = Subscription<StoreEvent>;
 
 /// An engine entry as the durable store keeps it.
 pub(crate) fn to_stored(key: &str, e: &KvEntry) -> StoredEntry {

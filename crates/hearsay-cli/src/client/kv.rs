@@ -8,7 +8,8 @@ use hearsay_agent::api::{KvChange, KvItem, KvWrite, Missed};
 
 use super::Target;
 use super::connection::{ClientError, Connection, escape};
-use super::{format, sse, value};
+use super::sse::WatchArgs;
+use super::{format, value};
 
 /// `hearsay kv ...`.
 #[derive(Debug, Subcommand)]
@@ -68,19 +69,6 @@ pub struct ListArgs {
     target: Target,
 }
 
-/// `hearsay kv watch`.
-#[derive(Debug, Args)]
-pub struct WatchArgs {
-    /// Only keys that start with this.
-    #[arg(long, default_value = "")]
-    prefix: String,
-    /// Print each change as one line of JSON, as the API sends it.
-    #[arg(long)]
-    json: bool,
-    #[command(flatten)]
-    target: Target,
-}
-
 /// Runs one `kv` command; the bytes to print on success.
 pub fn run(command: KvCommand) -> Result<Vec<u8>, ClientError> {
     match command {
@@ -118,15 +106,7 @@ pub fn run(command: KvCommand) -> Result<Vec<u8>, ClientError> {
             Ok(table(&items, &a.prefix, hearsay::unix_millis()).into_bytes())
         }
         KvCommand::Watch(a) => {
-            let conn = Connection::new(&a.target.http_addr);
-            let watch_path = format!("/v1/watch/kv?prefix={}", escape(&a.prefix));
-            sse::follow(
-                &conn,
-                &watch_path,
-                a.json,
-                &mut std::io::stdout().lock(),
-                describe,
-            )?;
+            a.run("kv", describe)?;
             Ok(Vec::new())
         }
     }

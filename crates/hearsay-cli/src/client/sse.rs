@@ -5,7 +5,42 @@
 
 use std::io::Write;
 
-use super::connection::{ClientError, Connection};
+use clap::Args;
+
+use super::Target;
+use super::connection::{ClientError, Connection, escape};
+
+/// `hearsay kv watch` and `hearsay state watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Only keys that start with this.
+    #[arg(long, default_value = "")]
+    prefix: String,
+    /// Print each change as one line of JSON, as the API sends it.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    target: Target,
+}
+
+impl WatchArgs {
+    /// Follows `/v1/watch/{store}` on standard output until the agent ends it.
+    pub fn run(
+        &self,
+        store: &str,
+        describe: impl Fn(&str, &str) -> String,
+    ) -> Result<(), ClientError> {
+        let conn = Connection::new(&self.target.http_addr);
+        let path = format!("/v1/watch/{store}?prefix={}", escape(&self.prefix));
+        follow(
+            &conn,
+            &path,
+            self.json,
+            &mut std::io::stdout().lock(),
+            describe,
+        )
+    }
+}
 
 /// Follows the stream at `path`, writing one line to `out` per message: its data as it came
 /// with `json` (one JSON object per line), else `describe(name, data)`. The agent's greeting

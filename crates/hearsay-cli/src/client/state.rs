@@ -11,7 +11,8 @@ use hearsay_agent::api::{Missed, StateChange, StateDelete, StateItem, StateWrite
 
 use super::Target;
 use super::connection::{ClientError, Connection, escape};
-use super::{format, sse, value};
+use super::sse::WatchArgs;
+use super::{format, value};
 
 /// `hearsay state ...`.
 #[derive(Debug, Subcommand)]
@@ -88,19 +89,6 @@ pub struct ListArgs {
     target: Target,
 }
 
-/// `hearsay state watch`.
-#[derive(Debug, Args)]
-pub struct WatchArgs {
-    /// Only keys that start with this.
-    #[arg(long, default_value = "")]
-    prefix: String,
-    /// Print each change as one line of JSON, as the API sends it.
-    #[arg(long)]
-    json: bool,
-    #[command(flatten)]
-    target: Target,
-}
-
 /// Runs one `state` command; the bytes to print on success.
 pub fn run(command: StateCommand) -> Result<Vec<u8>, ClientError> {
     match command {
@@ -156,15 +144,7 @@ pub fn run(command: StateCommand) -> Result<Vec<u8>, ClientError> {
             Ok(table(&items).into_bytes())
         }
         StateCommand::Watch(a) => {
-            let conn = Connection::new(&a.target.http_addr);
-            let path = format!("/v1/watch/state?prefix={}", escape(&a.prefix));
-            sse::follow(
-                &conn,
-                &path,
-                a.json,
-                &mut std::io::stdout().lock(),
-                describe,
-            )?;
+            a.run("state", describe)?;
             Ok(Vec::new())
         }
     }

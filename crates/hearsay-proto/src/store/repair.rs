@@ -238,21 +238,9 @@ impl Engine {
             if e.reply {
                 skip.insert((u.key.clone(), u.stamp));
             }
-            if !self.accept_kv_from_peer(now, &u, Some(from)) {
-                continue;
-            }
-            let entry = super::KvEntry {
-                stamp: u.stamp,
-                writer: u.writer,
-                value: u.value,
-            };
-            if self.store.kv.merge(&u.key, entry.clone()) {
+            // A repair brings bulk: recorded, not gossiped on.
+            if self.record_kv(now, &u, Some(from)) {
                 new += 1;
-                self.emit_store(StoreEvent::Kv {
-                    key: u.key,
-                    entry,
-                    local: false,
-                });
             }
         }
         self.stats.store_entries_received += received as u64;

@@ -83,7 +83,23 @@ impl Engine {
         u: KvUpdate,
         from: Option<SocketAddr>,
     ) -> bool {
-        if !self.accept_kv_from_peer(now, &u, from) {
+        if !self.record_kv(now, &u, from) {
+            return false;
+        }
+        let id = xxh3_64_with_seed(u.key.as_bytes(), KV_SEED);
+        self.spread(id, Message::KvUpdate(u), from);
+        true
+    }
+
+    /// Judges an entry of the cluster-wide map (a peer's when `from` is set) and keeps it if it
+    /// wins, reporting the change; returns whether it did. Spreading is the caller's choice.
+    pub(crate) fn record_kv(
+        &mut self,
+        now: Instant,
+        u: &KvUpdate,
+        from: Option<SocketAddr>,
+    ) -> bool {
+        if !self.accept_kv_from_peer(now, u, from) {
             return false;
         }
         let entry = super::KvEntry {
@@ -99,8 +115,6 @@ impl Engine {
             entry,
             local: from.is_none(),
         });
-        let id = xxh3_64_with_seed(u.key.as_bytes(), KV_SEED);
-        self.spread(id, Message::KvUpdate(u), from);
         true
     }
 
