@@ -43,6 +43,8 @@ pub struct SweepOptions {
     pub nodes: Option<u32>,
     /// Worker threads (results are reported in seed order regardless).
     pub threads: usize,
+    /// Show each seed's trace hash (see [`SeedResult::trace_hash`]) in its line.
+    pub show_trace: bool,
 }
 
 /// The result of one seed.
@@ -61,6 +63,10 @@ pub struct SeedResult {
     pub violation: Option<Violation>,
     /// Wall-clock seconds the run took.
     pub wall_s: f64,
+    /// Hash of every message delivered in the run: equal hashes mean identical runs.
+    pub trace_hash: u64,
+    /// Whether `Display` shows `trace_hash`.
+    pub show_trace: bool,
 }
 
 impl SeedResult {
@@ -94,6 +100,9 @@ impl fmt::Display for SeedResult {
                 (c - self.heal_at).as_secs_f64()
             )?,
             None => write!(f, "not converged")?,
+        }
+        if self.show_trace {
+            write!(f, ", trace {:016x}", self.trace_hash)?;
         }
         match &self.violation {
             None => write!(f, ": ok"),
@@ -165,7 +174,9 @@ pub fn run_seed(seed: u64, nodes: Option<u32>) -> Result<SeedResult, SimError> {
     let heal_at = scenario.heal_at.unwrap_or_default();
     let n = scenario.nodes;
     let mut invariants = Invariants::new(heal_at, HEAL_BOUND);
-    let outcome = Simulation::new(scenario)?.run(&mut invariants);
+    let mut simulation = Simulation::new(scenario)?;
+    simulation.record_trace();
+    let outcome = simulation.run(&mut invariants);
     Ok(SeedResult {
         seed,
         nodes: n,
@@ -173,6 +184,8 @@ pub fn run_seed(seed: u64, nodes: Option<u32>) -> Result<SeedResult, SimError> {
         converged_at: invariants.converged_at(),
         violation: invariants.violation().cloned(),
         wall_s: outcome.report.wall_s,
+        trace_hash: outcome.trace_hash.unwrap_or_default(),
+        show_trace: false,
     })
 }
 
@@ -197,7 +210,11 @@ pub fn sweep(
                         break;
                     }
                     let seed = options.first_seed.wrapping_add(k);
-                    if tx.send((k, run_seed(seed, options.nodes))).is_err() {
+                    let result = run_seed(seed, options.nodes).map(|r| SeedResult {
+                        show_trace: options.show_trace,
+                        ..r
+                    });
+                    if tx.send((k, result)).is_err() {
                         break;
                     }
                 }

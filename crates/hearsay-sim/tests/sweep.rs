@@ -19,11 +19,18 @@ fn sweeps_report_in_seed_order_across_threads() {
         first_seed: 100,
         nodes: Some(8),
         threads: 2,
+        show_trace: true,
     };
     let mut seen = Vec::new();
     let results = sweep(options, |r| seen.push(r.seed)).unwrap();
     assert_eq!(seen, [100, 101, 102]);
     assert_eq!(results.len(), 3);
+    assert_eq!(
+        results[0].trace_hash,
+        run_seed(100, Some(8)).unwrap().trace_hash,
+        "the same seed delivers the same messages"
+    );
+    assert!(results[0].to_string().contains(", trace "));
     assert!(
         results[0]
             .reproduce()
