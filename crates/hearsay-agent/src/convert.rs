@@ -148,9 +148,9 @@ fn engine(s: &hearsay::Stats) -> api::EngineCounters {
         join_attempts: s.join_attempts,
         events_dropped: s.events_dropped,
         dropped: s
-            .dropped
-            .iter()
-            .map(|(reason, n)| ((*reason).to_owned(), *n))
+            .dropped_by_reason()
+            .filter(|(_, n)| *n > 0)
+            .map(|(reason, n)| (reason.as_str().to_owned(), n))
             .collect(),
     }
 }

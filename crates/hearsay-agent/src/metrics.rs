@@ -269,9 +269,9 @@ fn registry(info: &NodeInfo) -> Registry {
     }
 
     let dropped = s
-        .dropped
-        .iter()
-        .map(|(reason, n)| (*reason, *n))
+        .dropped_by_reason()
+        .filter(|(_, n)| *n > 0)
+        .map(|(reason, n)| (reason.as_str(), n))
         .chain(t.dropped());
     counter_family(
         &mut r,

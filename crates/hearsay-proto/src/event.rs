@@ -3,7 +3,10 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
+use std::collections::VecDeque;
+
 use crate::Name;
+use crate::intern::MemoryUse;
 use crate::wire::{Meta, State};
 
 /// A snapshot of one member as this node sees it.
@@ -99,4 +102,47 @@ pub struct Event {
     pub member: MemberView,
     /// Why.
     pub cause: Cause,
+}
+
+/// A queue of outputs for the driver (events, transmits), bounded where asked.
+pub(crate) struct Outbox<T> {
+    queue: VecDeque<T>,
+    memory: MemoryUse,
+}
+
+impl<T> Outbox<T> {
+    pub fn new(memory: MemoryUse) -> Outbox<T> {
+        Outbox {
+            queue: VecDeque::new(),
+            memory,
+        }
+    }
+
+    /// Appends `item`; at `max` items the oldest goes first. Returns whether one was dropped.
+    pub fn push_bounded(&mut self, item: T, max: usize) -> bool {
+        let full = self.queue.len() >= max;
+        if full {
+            self.queue.pop_front();
+        }
+        self.queue.push_back(item);
+        full
+    }
+
+    pub fn push(&mut self, item: T) {
+        self.queue.push_back(item);
+    }
+
+    /// The oldest item. Under [`MemoryUse::Compact`], a drained queue gives back the memory a
+    /// burst grew (a state transfer of N members queues N events at once); without this,
+    /// every engine of a large simulation would keep N events' worth of capacity for good.
+    pub fn pop(&mut self) -> Option<T> {
+        let item = self.queue.pop_front();
+        if item.is_none() && self.memory == MemoryUse::Compact {
+            const KEEP: usize = 64;
+            if self.queue.capacity() > 16 * KEEP {
+                self.queue.shrink_to(KEEP);
+            }
+        }
+        item
+    }
 }

@@ -12,15 +12,8 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
-use std::net::SocketAddr;
-use std::time::Instant;
 
 use foldhash::fast::FixedState;
-use xxhash_rust::xxh3::xxh3_64;
-
-use crate::engine::Engine;
-use crate::wire::{self, Alive, Dead, Message, State, Suspect};
-use crate::{Name, Transmit, TransmitKind};
 
 /// Candidates skipped for not fitting before packing gives up on a datagram.
 const MAX_SKIPS: usize = 16;
@@ -123,110 +116,10 @@ impl GossipQueue {
     }
 }
 
-impl Engine {
-    /// Queues the current record of a member as news, counting an overflow. `accuser` is who
-    /// suspected or declared it dead, for suspect and dead news.
-    pub(crate) fn broadcast(&mut self, name: &Name, accuser: Option<Name>) {
-        let Some(msg) = self.news_about(name.as_str(), accuser.as_ref()) else {
-            return;
-        };
-        let mut bytes = Vec::with_capacity(wire::encoded_len(&msg));
-        wire::encode_message(&msg, &mut bytes);
-        if self
-            .gossip
-            .push(xxh3_64(name.as_str().as_bytes()), bytes.into_boxed_slice())
-        {
-            self.stats.drop_input("gossip_queue_full");
-        }
-    }
-
-    /// The message that tells others the current state of `name`, if it is still known.
-    pub(crate) fn news_about(&self, name: &str, accuser: Option<&Name>) -> Option<Message> {
-        let m = self.members.by_name(name)?;
-        let local = || self.members.local().name.clone();
-        Some(match m.state {
-            State::Alive => Message::Alive(Alive {
-                name: m.name.clone(),
-                addr: m.addr,
-                generation: m.generation,
-                incarnation: m.incarnation,
-                meta: m.meta.clone(),
-            }),
-            State::Suspect => Message::Suspect(Suspect {
-                name: m.name.clone(),
-                generation: m.generation,
-                incarnation: m.incarnation,
-                from: accuser.cloned().unwrap_or_else(local),
-            }),
-            State::Dead | State::Left => Message::Dead(Dead {
-                name: m.name.clone(),
-                generation: m.generation,
-                incarnation: m.incarnation,
-                from: if m.state == State::Left {
-                    m.name.clone()
-                } else {
-                    accuser.cloned().unwrap_or_else(local)
-                },
-            }),
-        })
-    }
-
-    /// Sends one datagram to `to`: `first` messages, then as much queued news as fits.
-    pub(crate) fn send_datagram(&mut self, to: SocketAddr, first: &[Message]) {
-        let max = self.config.max_datagram_bytes;
-        let news = !self.gossip.is_empty() || !self.store.gossip.is_empty();
-        let mut buf = Vec::with_capacity(if news { max } else { 64 });
-        wire::start_datagram(&mut buf);
-        for m in first {
-            wire::encode_message(m, &mut buf);
-        }
-        debug_assert!(buf.len() <= max);
-        if news {
-            let limit = self.config.retransmit_limit(self.members.live());
-            // Membership news first: failure detection must not wait behind data.
-            self.gossip.pack(limit, &mut buf, max);
-            // Store news is also pushed-and-pulled while it is fresh (see
-            // `Engine::store_push_timer`), so piggybacking needs fewer repeats than membership
-            // news, whose only other way is the much slower anti-entropy.
-            self.store
-                .gossip
-                .pack(limit.div_ceil(3).max(2), &mut buf, max);
-        }
-        self.stats.datagrams_out += 1;
-        self.stats.datagram_bytes_out += buf.len() as u64;
-        self.transmits.push_back(Transmit {
-            to,
-            kind: TransmitKind::Datagram,
-            bytes: buf,
-        });
-    }
-
-    /// One gossip round: news to `gossip_fanout` random members (recently dead ones included,
-    /// so a falsely accused node hears of it and refutes).
-    pub(crate) fn gossip_round(&mut self, now: Instant) {
-        if self.gossip.is_empty() && self.store.gossip.is_empty() {
-            return;
-        }
-        let fanout = self.config.gossip_fanout as usize;
-        let to_the_dead = self.config.gossip_to_the_dead;
-        let recent = now
-            .checked_sub(to_the_dead)
-            .map_or(0, |t| self.members.ticks(t));
-        let targets =
-            self.random_members(fanout, |m| m.state.is_live() || m.since_ticks() >= recent);
-        for slot in targets {
-            let addr = self.members.get(slot).addr;
-            self.send_datagram(addr, &[]);
-            if self.gossip.is_empty() && self.store.gossip.is_empty() {
-                break;
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use xxhash_rust::xxh3::xxh3_64;
 
     /// Queues a 16-byte stand-in message filled with the name's first letter.
     fn push(q: &mut GossipQueue, n: &str, letter: u8) -> bool {

@@ -1,15 +1,16 @@
-//! Process-wide sharing of member records.
+//! Sharing member records between engines, and how hard to save memory: [`Sharing`].
 //!
 //! Every node knows every member, so a process hosting many engines (the simulator with 10,000,
 //! the demo, in-process tests) would hold the same name, address and metadata thousands of
-//! times. Records are immutable and interned here instead: engines that agree on a member's
-//! version share one allocation, and each engine keeps only a pointer, the state it believes
-//! and when that began. The table holds records weakly and sweeps out dead entries as it grows,
-//! so it never outlives what the engines hold. Interning changes no behaviour: only sharing.
+//! times. Records are immutable and interned instead: engines given the same [`Sharing`] that
+//! agree on a member's version share one allocation, and each engine keeps only a pointer, the
+//! state it believes and when that began. The table holds records weakly and sweeps out dead
+//! entries as it grows, so it never outlives what the engines hold. Interning changes no
+//! behaviour: only sharing. There is no process-wide table: the driver decides what is shared.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, LazyLock, Mutex, Weak};
+use std::sync::{Arc, Mutex, Weak};
 
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -59,32 +60,78 @@ struct Table {
     sweep_at: usize,
 }
 
-static TABLE: LazyLock<Mutex<Table>> = LazyLock::new(|| {
-    Mutex::new(Table {
-        records: HashMap::new(),
-        sweep_at: 1024,
-    })
-});
-
-/// The shared copy of `record`, or `record` itself made the shared copy.
-pub(crate) fn intern(record: Record) -> Arc<Record> {
-    let mut table = lock();
-    let shared = table.share(record);
-    table.sweep_if_grown();
-    shared
+/// What engines of one process share, and how hard they save memory. Clone it to give
+/// several engines the same record table ([`crate::Engine::with_sharing`]);
+/// [`crate::Engine::new`] gives each engine a table of its own.
+#[derive(Clone)]
+pub struct Sharing {
+    table: Arc<Mutex<Table>>,
+    memory: MemoryUse,
 }
 
-/// Interns every record of `records` under one lock (bulk loads).
-pub(crate) fn intern_all(records: impl IntoIterator<Item = Record>) -> Vec<Arc<Record>> {
-    let mut table = lock();
-    let shared = records.into_iter().map(|r| table.share(r)).collect();
-    table.sweep_if_grown();
-    shared
+/// How an engine trades CPU for memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MemoryUse {
+    /// Keep what bursts grew (queues, the probe order): the fastest, and right for one engine
+    /// per process.
+    Plain,
+    /// Give back what a burst grew once it is drained: for processes hosting thousands of
+    /// engines (the simulator), where spare capacity in every engine adds up to gigabytes.
+    Compact,
 }
 
-fn lock() -> std::sync::MutexGuard<'static, Table> {
-    // A poisoned lock only means another thread panicked mid-insert; the map is still valid.
-    TABLE.lock().unwrap_or_else(|e| e.into_inner())
+impl Sharing {
+    /// A record table of its own, memory kept as it grows ([`MemoryUse::Plain`]).
+    pub fn per_engine() -> Sharing {
+        Sharing::new(MemoryUse::Plain)
+    }
+
+    /// A table to be shared by cloning, with the given memory policy.
+    pub fn new(memory: MemoryUse) -> Sharing {
+        Sharing {
+            table: Arc::new(Mutex::new(Table {
+                records: HashMap::new(),
+                sweep_at: 1024,
+            })),
+            memory,
+        }
+    }
+
+    /// The memory policy.
+    pub fn memory(&self) -> MemoryUse {
+        self.memory
+    }
+
+    /// The shared copy of `record`, or `record` itself made the shared copy.
+    pub(crate) fn intern(&self, record: Record) -> Arc<Record> {
+        let mut table = self.lock();
+        let shared = table.share(record);
+        table.sweep_if_grown();
+        shared
+    }
+
+    /// Interns every record of `records` under one lock (bulk loads).
+    pub(crate) fn intern_all(&self, records: impl IntoIterator<Item = Record>) -> Vec<Arc<Record>> {
+        let mut table = self.lock();
+        let shared = records.into_iter().map(|r| table.share(r)).collect();
+        table.sweep_if_grown();
+        shared
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Table> {
+        // A poisoned lock only means another thread panicked mid-insert; the map is still valid.
+        self.table.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl std::fmt::Debug for Sharing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sharing")
+            .field("records", &self.lock().records.len())
+            .field("memory", &self.memory)
+            .finish()
+    }
 }
 
 impl Table {
@@ -125,16 +172,24 @@ mod tests {
 
     #[test]
     fn equal_records_share_one_allocation() {
-        let a = intern(record("intern-a", 1));
-        let b = intern(record("intern-a", 1));
+        let sharing = Sharing::per_engine();
+        let a = sharing.intern(record("intern-a", 1));
+        let b = sharing.clone().intern(record("intern-a", 1));
         assert!(Arc::ptr_eq(&a, &b));
-        let c = intern(record("intern-a", 2));
+        let c = sharing.intern(record("intern-a", 2));
         assert!(!Arc::ptr_eq(&a, &c));
     }
 
     #[test]
+    fn separate_tables_share_nothing() {
+        let a = Sharing::per_engine().intern(record("intern-b", 1));
+        let b = Sharing::per_engine().intern(record("intern-b", 1));
+        assert!(!Arc::ptr_eq(&a, &b));
+    }
+
+    #[test]
     fn a_record_nobody_holds_is_not_kept_alive() {
-        let weak = Arc::downgrade(&intern(record("intern-gone", 1)));
+        let weak = Arc::downgrade(&Sharing::per_engine().intern(record("intern-gone", 1)));
         assert!(weak.upgrade().is_none());
     }
 }

@@ -78,6 +78,7 @@ mod awareness;
 mod config;
 pub mod digest;
 mod engine;
+mod error;
 mod event;
 mod gossip;
 mod intern;
@@ -90,15 +91,20 @@ mod stats;
 pub mod store;
 mod suspicion;
 mod sync;
+mod timer;
+mod transmit;
 mod update;
 pub mod wire;
 
 pub use config::{Config, ConfigError};
-pub use engine::{CommandError, Engine, LocalNode, Transmit, TransmitKind};
+pub use engine::{Engine, LocalNode};
+pub use error::CommandError;
 pub use event::{Cause, Event, EventKind, MemberView, Via};
+pub use intern::{MemoryUse, Sharing};
 pub use name::{MAX_NAME_BYTES, Name, NameError};
-pub use stats::Stats;
+pub use stats::{Counter, CounterKind, DropReason, Stats};
 pub use store::{KvEntry, StoreEvent};
+pub use transmit::{Transmit, TransmitKind};
 pub use wire::{Key, Meta, State, Value};
 
 /// A fixed starting instant for unit tests (the engine itself never reads the clock).

@@ -16,7 +16,10 @@ use hashbrown::HashTable;
 use crate::Name;
 use crate::digest::Digest;
 use crate::event::MemberView;
-use crate::intern::{Record, intern};
+use rand::Rng;
+use rand::seq::IndexedRandom;
+
+use crate::intern::{Record, Sharing};
 use crate::wire::{MemberState, Meta, State};
 
 /// Index of a member in the table. Stable until a member is removed (tombstone collection),
@@ -125,12 +128,15 @@ pub(crate) struct Members {
     hasher: FixedState,
     digest: Digest,
     alive: usize,
+    /// Where records are interned.
+    sharing: Sharing,
 }
 
 impl Members {
     /// A table holding only this node, alive.
-    pub fn new(local: Draft, hash_seed: u64, capacity: usize) -> Members {
+    pub fn new(local: Draft, hash_seed: u64, capacity: usize, sharing: Sharing) -> Members {
         let mut members = Members {
+            sharing,
             epoch: local.since,
             list: Vec::with_capacity(capacity),
             index: HashTable::with_capacity(capacity),
@@ -183,6 +189,44 @@ impl Members {
 
     pub fn iter(&self) -> impl Iterator<Item = &Member> {
         self.list.iter()
+    }
+
+    /// Up to `k` distinct random members other than this node that satisfy `accept`: the
+    /// peer choice behind probes, gossip, syncs and store pushes.
+    pub fn random(
+        &self,
+        rng: &mut impl Rng,
+        k: usize,
+        accept: impl Fn(&Member) -> bool,
+    ) -> Vec<Slot> {
+        let n = self.len();
+        if n <= 1 || k == 0 {
+            return Vec::new();
+        }
+        let mut out = Vec::with_capacity(k);
+        if n > 4 * k + 16 {
+            // Large table: sample, with a bounded number of tries.
+            for _ in 0..(8 * k + 32) {
+                let slot = rng.random_range(1..n) as Slot;
+                if !out.contains(&slot) && accept(self.get(slot)) {
+                    out.push(slot);
+                    if out.len() == k {
+                        return out;
+                    }
+                }
+            }
+        }
+        let candidates: Vec<Slot> = (1..n as Slot)
+            .filter(|s| !out.contains(s) && accept(self.get(*s)))
+            .collect();
+        let missing = k - out.len();
+        out.extend(candidates.choose_multiple(rng, missing).copied());
+        out
+    }
+
+    /// Interns `records` in one go (a bulk load); see [`Members::insert_shared`].
+    pub fn intern_all(&self, records: impl IntoIterator<Item = Record>) -> Vec<Arc<Record>> {
+        self.sharing.intern_all(records)
     }
 
     /// Adds a member not yet known; returns its slot.
@@ -258,7 +302,7 @@ impl Members {
     }
 
     fn build(&self, d: Draft) -> Member {
-        let record = intern(Record {
+        let record = self.sharing.intern(Record {
             name: d.name,
             addr: d.addr,
             meta: share_if_empty(d.meta),
@@ -365,7 +409,7 @@ mod tests {
     #[test]
     fn digest_and_counters_follow_updates_and_removals() {
         let now = crate::test_epoch();
-        let mut t = Members::new(member("a", State::Alive, now), 7, 4);
+        let mut t = Members::new(member("a", State::Alive, now), 7, 4, Sharing::per_engine());
         let b = t.insert(member("b", State::Alive, now));
         t.insert(member("c", State::Alive, now));
         assert_eq!((t.live(), t.alive()), (3, 3));

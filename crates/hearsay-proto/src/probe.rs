@@ -23,11 +23,7 @@ use rand::Rng;
 use rand::seq::SliceRandom;
 
 use crate::Name;
-use crate::engine::Engine;
-use crate::event::Via;
-use crate::member::Slot;
-use crate::update::Update;
-use crate::wire::{Ack, IndirectPing, Message, Nack, Ping, State, Suspect};
+use crate::member::{Members, Slot};
 
 /// Indirect probes this node runs for others at once; more are refused and counted.
 const MAX_RELAYS: usize = 256;
@@ -44,7 +40,7 @@ pub(crate) struct Prober {
     /// Next position in `order`.
     pos: usize,
     /// When the next probe starts.
-    pub next_probe: Instant,
+    next_probe: Instant,
     /// The probe under way, if any.
     current: Option<Probe>,
     /// Sequence numbers of our pings (probes and relays share them).
@@ -57,29 +53,71 @@ pub(crate) struct Prober {
 }
 
 /// One probe of one target.
-struct Probe {
-    target: Name,
-    generation: u64,
-    addr: SocketAddr,
+pub(crate) struct Probe {
+    pub target: Target,
     seq: u32,
     indirect_at: Instant,
     end: Instant,
     indirect_sent: bool,
-    expected_nacks: u32,
-    nacks: u32,
-    /// Chosen because the target is suspect, to deliver the suspicion (buddy system): its
-    /// failure is not another confirmation, or probing suspects often would shrink their
-    /// timeouts on its own.
-    buddy: bool,
+    /// Nacks the helpers were asked for.
+    pub expected_nacks: u32,
+    /// Nacks received.
+    pub nacks: u32,
 }
 
 /// An indirect probe run on behalf of `requester`.
-struct Relay {
+pub(crate) struct Relay {
     seq: u32,
-    requester: SocketAddr,
-    their_seq: u32,
+    pub requester: SocketAddr,
+    pub their_seq: u32,
     deadline: Instant,
-    want_nack: bool,
+    pub want_nack: bool,
+}
+
+/// Whether this node probes at all (it does once it knows another member, until it leaves).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Probing {
+    On,
+    Off,
+}
+
+/// What the current probe needs now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Nothing yet (or no probe under way).
+    Waiting,
+    /// No ack within the probe timeout: ask helpers.
+    Indirect,
+    /// The probe period is over without an ack.
+    End,
+}
+
+/// What an ack or a nack answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Answer {
+    /// The probe under way.
+    OurProbe,
+    /// A relay run for `requester`, now done.
+    Relay {
+        requester: SocketAddr,
+        their_seq: u32,
+    },
+    /// The last probe that was acked: another helper's answer, expected.
+    AfterAck,
+    /// Nothing under way: late or forged.
+    Stale,
+}
+
+/// Who a probe is about.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    pub name: Name,
+    pub generation: u64,
+    pub addr: SocketAddr,
+    /// Chosen because the target is suspect, to deliver the suspicion (buddy system): its
+    /// failure is not another confirmation, or probing suspects often would shrink their
+    /// timeouts on its own.
+    pub buddy: bool,
 }
 
 impl Prober {
@@ -95,21 +133,99 @@ impl Prober {
         }
     }
 
-    /// The earliest probe-related deadline.
-    pub fn next_deadline(&self, probing: bool) -> Option<Instant> {
-        let mut t = probing.then_some(self.next_probe);
-        if let Some(p) = &self.current {
-            let phase = if p.indirect_sent {
+    /// When the next probe starts, if this node probes at all.
+    pub fn next_probe_deadline(&self, probing: Probing) -> Option<Instant> {
+        (probing == Probing::On).then_some(self.next_probe)
+    }
+
+    /// Whether the next probe is due at `now`.
+    pub fn probe_due(&self, now: Instant) -> bool {
+        now >= self.next_probe
+    }
+
+    /// Sets when the next probe starts.
+    pub fn schedule_next_probe(&mut self, at: Instant) {
+        self.next_probe = at;
+    }
+
+    /// The current probe's next phase change: the indirect phase, then its end.
+    pub fn phase_deadline(&self) -> Option<Instant> {
+        self.current.as_ref().map(|p| {
+            if p.indirect_sent {
                 p.end
             } else {
                 p.indirect_at
-            };
-            t = Some(t.map_or(phase, |t| t.min(phase)));
+            }
+        })
+    }
+
+    /// What the current probe needs at `now`.
+    pub fn phase_due(&self, now: Instant) -> Phase {
+        match &self.current {
+            Some(p) if now >= p.end => Phase::End,
+            Some(p) if !p.indirect_sent && now >= p.indirect_at => Phase::Indirect,
+            _ => Phase::Waiting,
         }
-        if let Some(r) = self.relays.front() {
-            t = Some(t.map_or(r.deadline, |t| t.min(r.deadline)));
+    }
+
+    /// Starts a probe of `target` and returns the sequence number of its ping.
+    pub fn start(&mut self, target: Target, indirect_at: Instant, end: Instant) -> u32 {
+        let seq = self.next_seq();
+        self.current = Some(Probe {
+            target,
+            seq,
+            indirect_at,
+            end,
+            indirect_sent: false,
+            expected_nacks: 0,
+            nacks: 0,
+        });
+        seq
+    }
+
+    /// Marks the current probe's indirect phase as begun; returns its target and sequence.
+    pub fn begin_indirect(&mut self) -> Option<(Name, SocketAddr, u32)> {
+        let p = self.current.as_mut()?;
+        p.indirect_sent = true;
+        Some((p.target.name.clone(), p.target.addr, p.seq))
+    }
+
+    /// How many nacks the current probe's helpers were asked for.
+    pub fn expect_nacks(&mut self, n: u32) {
+        if let Some(p) = &mut self.current {
+            p.expected_nacks = n;
         }
-        t
+    }
+
+    /// Ends the current probe, acked or not; returns it.
+    pub fn finish(&mut self, acked: bool) -> Option<Probe> {
+        let p = self.current.take()?;
+        if acked {
+            self.answered = p.seq;
+        }
+        Some(p)
+    }
+
+    /// The next live member of the shuffled round-robin; reshuffles after a full pass.
+    pub fn next_in_order(&mut self, members: &Members, rng: &mut impl Rng) -> Option<Slot> {
+        for _ in 0..2 {
+            while self.pos < self.order.len() {
+                let slot = self.order[self.pos];
+                self.pos += 1;
+                if slot != REMOVED
+                    && (slot as usize) < members.len()
+                    && slot != 0
+                    && members.get(slot).state.is_live()
+                {
+                    return Some(slot);
+                }
+            }
+            self.order.clear();
+            self.order.extend(1..members.len() as Slot);
+            self.order.shuffle(rng);
+            self.pos = 0;
+        }
+        None
     }
 
     /// A new member joins the round-robin at a random place among those not yet probed.
@@ -137,261 +253,77 @@ impl Prober {
         }
     }
 
+    /// Starts an indirect probe for `requester`; returns the sequence number of our ping, or
+    /// `None` when [`MAX_RELAYS`] are already under way.
+    pub fn start_relay(
+        &mut self,
+        requester: SocketAddr,
+        their_seq: u32,
+        deadline: Instant,
+        want_nack: bool,
+    ) -> Option<u32> {
+        if self.relays.len() >= MAX_RELAYS {
+            return None;
+        }
+        let seq = self.next_seq();
+        self.relays.push_back(Relay {
+            seq,
+            requester,
+            their_seq,
+            deadline,
+            want_nack,
+        });
+        Some(seq)
+    }
+
+    /// The earliest deadline of the relays under way.
+    pub fn relay_deadline(&self) -> Option<Instant> {
+        self.relays.front().map(|r| r.deadline)
+    }
+
+    /// The next relay whose target did not answer by `now`, removed.
+    pub fn pop_expired_relay(&mut self, now: Instant) -> Option<Relay> {
+        if self.relays.front().is_some_and(|r| r.deadline <= now) {
+            self.relays.pop_front()
+        } else {
+            None
+        }
+    }
+
+    /// What an ack with `seq` answers.
+    pub fn ack(&mut self, seq: u32) -> Answer {
+        if self.current.as_ref().is_some_and(|p| p.seq == seq) {
+            return Answer::OurProbe;
+        }
+        if let Some(i) = self.relays.iter().position(|r| r.seq == seq)
+            && let Some(r) = self.relays.remove(i)
+        {
+            return Answer::Relay {
+                requester: r.requester,
+                their_seq: r.their_seq,
+            };
+        }
+        if seq == self.answered {
+            Answer::AfterAck
+        } else {
+            Answer::Stale
+        }
+    }
+
+    /// Counts a nack with `seq`; says what it answers.
+    pub fn nack(&mut self, seq: u32) -> Answer {
+        match &mut self.current {
+            Some(p) if p.seq == seq => {
+                p.nacks += 1;
+                Answer::OurProbe
+            }
+            _ if seq == self.answered => Answer::AfterAck,
+            _ => Answer::Stale,
+        }
+    }
+
     fn next_seq(&mut self) -> u32 {
         self.seq = self.seq.wrapping_add(1);
         self.seq
-    }
-}
-
-impl Engine {
-    /// Runs the probe timers due at `now`.
-    pub(crate) fn probe_timers(&mut self, now: Instant) {
-        self.expire_relays(now);
-        let mut end = false;
-        if let Some(p) = &self.probe.current {
-            end = now >= p.end;
-            if !end && !p.indirect_sent && now >= p.indirect_at {
-                self.send_indirect_probes();
-            }
-        }
-        if end {
-            self.finish_probe(now, false);
-        }
-        if now >= self.probe.next_probe {
-            if self.probing() {
-                self.start_probe(now);
-            } else {
-                self.probe.next_probe = now + self.config.probe_interval;
-            }
-        }
-    }
-
-    /// Whether this node should probe at all (joined or not, it probes whoever it knows).
-    pub(crate) fn probing(&self) -> bool {
-        !self.left && self.members.len() > 1
-    }
-
-    fn start_probe(&mut self, now: Instant) {
-        let timeout = self.awareness.scale(self.config.probe_timeout);
-        let interval = self
-            .awareness
-            .scale(self.config.probe_interval)
-            .max(timeout * 2);
-        self.probe.next_probe = now + interval;
-        let Some((slot, buddy)) = self.next_probe_target() else {
-            return;
-        };
-        let m = self.members.get(slot);
-        let (target, addr, generation) = (m.name.clone(), m.addr, m.generation);
-        let seq = self.probe.next_seq();
-        let mut first = vec![Message::Ping(Ping {
-            seq,
-            target: target.clone(),
-        })];
-        if self.config.lifeguard && m.state == State::Suspect {
-            // Buddy system: tell the suspect directly, so it can refute at once.
-            first.push(Message::Suspect(Suspect {
-                name: target.clone(),
-                generation,
-                incarnation: m.incarnation,
-                from: self.members.local().name.clone(),
-            }));
-        }
-        self.probe.current = Some(Probe {
-            target,
-            generation,
-            addr,
-            seq,
-            indirect_at: now + timeout,
-            end: now + interval,
-            indirect_sent: false,
-            expected_nacks: 0,
-            nacks: 0,
-            buddy,
-        });
-        self.stats.probes += 1;
-        self.send_datagram(addr, &first);
-    }
-
-    /// The next member to probe. With Lifeguard, every other probe goes to a member this
-    /// node suspects, if any: the ping carries the suspicion (buddy system), so a suspect that
-    /// never heard of it (news lost, or raised across a partition since healed) can refute in
-    /// time. Otherwise the next live member of the shuffled round-robin.
-    /// Returns the slot and whether it was chosen as a suspect.
-    fn next_probe_target(&mut self) -> Option<(Slot, bool)> {
-        if self.config.lifeguard && self.suspicions.len() > 0 && self.rng.random_ratio(1, 2) {
-            let nth = self.rng.random_range(0..self.suspicions.len());
-            if let Some(slot) = self
-                .suspicions
-                .nth_name(nth)
-                .and_then(|name| self.members.slot(name.as_str()))
-                .filter(|&s| self.members.get(s).state == State::Suspect)
-            {
-                return Some((slot, true));
-            }
-        }
-        self.next_round_robin_target().map(|slot| (slot, false))
-    }
-
-    /// The next live member in the shuffled round-robin; reshuffles after a full pass.
-    fn next_round_robin_target(&mut self) -> Option<Slot> {
-        for _ in 0..2 {
-            while self.probe.pos < self.probe.order.len() {
-                let slot = self.probe.order[self.probe.pos];
-                self.probe.pos += 1;
-                if slot != REMOVED
-                    && (slot as usize) < self.members.len()
-                    && slot != 0
-                    && self.members.get(slot).state.is_live()
-                {
-                    return Some(slot);
-                }
-            }
-            self.probe.order.clear();
-            self.probe.order.extend(1..self.members.len() as Slot);
-            self.probe.order.shuffle(&mut self.rng);
-            self.probe.pos = 0;
-        }
-        None
-    }
-
-    fn send_indirect_probes(&mut self) {
-        let Some(p) = &mut self.probe.current else {
-            return;
-        };
-        p.indirect_sent = true;
-        let (target, addr, seq) = (p.target.clone(), p.addr, p.seq);
-        let k = self.config.indirect_checks as usize;
-        let helpers = self.random_members(k, |m| m.state == State::Alive && m.name != target);
-        let want_nack = self.config.lifeguard;
-        if let Some(p) = &mut self.probe.current {
-            p.expected_nacks = if want_nack { helpers.len() as u32 } else { 0 };
-        }
-        let msg = Message::IndirectPing(IndirectPing {
-            seq,
-            target,
-            target_addr: addr,
-            want_nack,
-        });
-        for slot in helpers {
-            let helper = self.members.get(slot).addr;
-            self.stats.indirect_probes += 1;
-            self.send_datagram(helper, std::slice::from_ref(&msg));
-        }
-    }
-
-    /// Ends the current probe. Lifeguard: success lowers the health score; failure raises it by
-    /// the nacks that did not come (or by one without helpers).
-    fn finish_probe(&mut self, now: Instant, acked: bool) {
-        let Some(p) = self.probe.current.take() else {
-            return;
-        };
-        if acked {
-            self.probe.answered = p.seq;
-            self.stats.acks += 1;
-            self.awareness.apply(-1);
-            return;
-        }
-        self.stats.probe_failures += 1;
-        let delta = if p.expected_nacks > 0 {
-            p.expected_nacks.saturating_sub(p.nacks) as i32
-        } else {
-            1
-        };
-        self.awareness.apply(delta);
-        if p.buddy {
-            return;
-        }
-        // Suspect the target, unless it changed (restarted, refuted, left) meanwhile.
-        let Some(m) = self.members.by_name(p.target.as_str()) else {
-            return;
-        };
-        if m.generation != p.generation || !m.state.is_live() {
-            return;
-        }
-        let update = Update::suspect(
-            m.name.clone(),
-            m.generation,
-            m.incarnation,
-            self.members.local().name.clone(),
-        );
-        self.apply(now, update, Via::Local);
-    }
-
-    /// Someone pings us: answer if we are the one meant.
-    pub(crate) fn on_ping(&mut self, from: SocketAddr, ping: &Ping) {
-        if ping.target != self.members.local().name {
-            self.stats.drop_input("misdirected");
-            return;
-        }
-        self.send_datagram(from, &[Message::Ack(Ack { seq: ping.seq })]);
-    }
-
-    /// Someone asks us to probe a member for them.
-    pub(crate) fn on_indirect_ping(&mut self, now: Instant, from: SocketAddr, req: &IndirectPing) {
-        if self.probe.relays.len() >= MAX_RELAYS {
-            self.stats.drop_input("relay_overflow");
-            return;
-        }
-        let seq = self.probe.next_seq();
-        self.probe.relays.push_back(Relay {
-            seq,
-            requester: from,
-            their_seq: req.seq,
-            deadline: now + self.config.probe_timeout.mul_f64(NACK_AFTER),
-            want_nack: req.want_nack,
-        });
-        let ping = Message::Ping(Ping {
-            seq,
-            target: req.target.clone(),
-        });
-        self.send_datagram(req.target_addr, &[ping]);
-    }
-
-    /// An ack: for our probe, or for a relay we run for someone else.
-    pub(crate) fn on_ack(&mut self, now: Instant, ack: Ack) {
-        if self
-            .probe
-            .current
-            .as_ref()
-            .is_some_and(|p| p.seq == ack.seq)
-        {
-            self.finish_probe(now, true);
-            return;
-        }
-        if let Some(i) = self.probe.relays.iter().position(|r| r.seq == ack.seq) {
-            if let Some(r) = self.probe.relays.remove(i) {
-                let reply = Message::Ack(Ack { seq: r.their_seq });
-                self.send_datagram(r.requester, &[reply]);
-            }
-            return;
-        }
-        if ack.seq != self.probe.answered {
-            self.stats.drop_input("late_ack");
-        }
-    }
-
-    /// A helper could not reach our target either.
-    pub(crate) fn on_nack(&mut self, nack: Nack) {
-        match &mut self.probe.current {
-            Some(p) if p.seq == nack.seq => {
-                p.nacks += 1;
-                self.stats.nacks += 1;
-            }
-            _ if nack.seq == self.probe.answered => {} // another helper, after the ack
-            _ => self.stats.drop_input("late_nack"),
-        }
-    }
-
-    /// Relays whose target did not answer in time: nack the requester if it asked.
-    fn expire_relays(&mut self, now: Instant) {
-        while self.probe.relays.front().is_some_and(|r| r.deadline <= now) {
-            let Some(r) = self.probe.relays.pop_front() else {
-                break;
-            };
-            if r.want_nack {
-                self.send_datagram(r.requester, &[Message::Nack(Nack { seq: r.their_seq })]);
-            }
-        }
     }
 }

@@ -10,17 +10,14 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rand::Rng;
-
-use crate::engine::Engine;
-use crate::wire::State;
 
 /// Forgotten dead members' addresses kept for reconnection, at most.
 const MAX_LOST: usize = 256;
 /// Cluster-wide reconnection attempts per `reconnect_interval`, about.
-const ATTEMPTS_PER_INTERVAL: usize = 16;
+pub(crate) const ATTEMPTS_PER_INTERVAL: usize = 16;
 
 /// Addresses of dead members already forgotten, oldest first, with when to give up on them.
 #[derive(Default)]
@@ -37,38 +34,20 @@ impl Lost {
         self.addrs.push_back((addr, until));
     }
 
-    fn expire(&mut self, now: Instant) {
+    /// Gives up on the addresses whose time ran out.
+    pub fn expire(&mut self, now: Instant) {
         while self.addrs.front().is_some_and(|(_, until)| *until <= now) {
             self.addrs.pop_front();
         }
     }
-}
 
-impl Engine {
-    /// Time between two reconnection attempts of this node.
-    pub(crate) fn reconnect_period(&self) -> Duration {
-        let live = self.members.live().max(1);
-        let stretch = live.div_ceil(ATTEMPTS_PER_INTERVAL).max(1) as u32;
-        self.config.reconnect_interval * stretch
-    }
-
-    /// A member believed dead, or a forgotten one's address, to try; `None` when there is none
-    /// (or its address now belongs to a live member).
-    pub(crate) fn reconnect_target(&mut self, now: Instant) -> Option<SocketAddr> {
-        self.lost.expire(now);
-        let dead = self.random_members(1, |m| m.state == State::Dead);
-        let lost = self.lost.addrs.len();
-        let pick_lost = lost > 0 && (dead.is_empty() || self.rng.random_ratio(1, 2));
-        let addr = if pick_lost {
-            let i = self.rng.random_range(0..lost);
-            self.lost.addrs[i].0
-        } else {
-            self.members.get(*dead.first()?).addr
-        };
-        let taken = self
-            .members
-            .iter()
-            .any(|m| m.addr == addr && m.state.is_live());
-        (!taken).then_some(addr)
+    /// A random remembered address: always when `only_choice` (no member is believed dead),
+    /// else half of the time; `None` when none is remembered.
+    pub fn pick(&self, rng: &mut impl Rng, only_choice: bool) -> Option<SocketAddr> {
+        let n = self.addrs.len();
+        if n == 0 || !(only_choice || rng.random_ratio(1, 2)) {
+            return None;
+        }
+        Some(self.addrs[rng.random_range(0..n)].0)
     }
 }

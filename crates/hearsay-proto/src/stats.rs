@@ -1,71 +1,198 @@
 //! Counters the engine keeps about its own work, for metrics and reports.
 
-use std::collections::BTreeMap;
+/// Declares [`Stats`] and its one list of counters ([`Stats::counters`]) from one table, so
+/// that every place that shows counters (metrics, `/v1/info`, the simulator's report, the CLI)
+/// iterates the same list and none can drift.
+macro_rules! counters {
+    ($($(#[$doc:meta])* $kind:ident $name:ident: $help:literal,)*) => {
+        /// Running totals since the engine started. Cheap to read; the driver exports them.
+        #[derive(Debug, Clone, Default, PartialEq, Eq)]
+        #[non_exhaustive]
+        pub struct Stats {
+            $(#[doc = $help] $(#[$doc])* pub $name: u64,)*
+            /// Input refused, by reason (see [`DropReason`]).
+            dropped: [u64; DropReason::ALL.len()],
+        }
 
-/// Running totals since the engine started. Cheap to read; the driver exports them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+        impl Stats {
+            /// Every counter but the refused input: name, help, kind and value, in a fixed
+            /// order. Refused input is [`Stats::dropped`].
+            pub fn counters(&self) -> impl Iterator<Item = Counter> + '_ {
+                [$(Counter {
+                    name: stringify!($name),
+                    help: $help,
+                    kind: CounterKind::$kind,
+                    value: self.$name,
+                },)*]
+                .into_iter()
+            }
+
+            /// Calls `f` on every counter of [`Stats::counters`], in the same order.
+            fn for_each_mut(&mut self, mut f: impl FnMut(&mut u64)) {
+                $(f(&mut self.$name);)*
+            }
+        }
+    };
+}
+
+counters! {
+    Traffic datagrams_in: "Datagrams handed to the engine.",
+    Traffic datagram_bytes_in: "Datagram payload bytes handed to the engine.",
+    Traffic datagrams_out: "Datagrams the engine asked to send.",
+    Traffic datagram_bytes_out: "Datagram payload bytes the engine asked to send.",
+    Traffic streams_in: "Stream frames handed to the engine.",
+    Traffic stream_bytes_in: "Stream frame bytes handed to the engine.",
+    Traffic streams_out: "Stream frames the engine asked to send.",
+    Traffic stream_bytes_out: "Stream frame bytes the engine asked to send.",
+    Protocol probes: "Probes started (direct pings).",
+    Protocol indirect_probes: "Indirect pings sent on behalf of this node's probes.",
+    Protocol acks: "Acks received for this node's probes (direct or relayed).",
+    Protocol nacks: "Nacks received from indirect helpers.",
+    Protocol probe_failures: "Probes that ended without any ack.",
+    Protocol suspicions: "Members this node started suspecting.",
+    /// Every node that suspects a failed member runs its own timer, so one death is usually
+    /// declared by many nodes (whichever expire before the news of another's verdict arrives).
+    Protocol deaths_declared: "Suspicions whose timer ran out here, turning into a death verdict.",
+    Protocol refutations: "Times this node refuted a suspicion or death about itself.",
+    Protocol syncs: "Anti-entropy syncs started.",
+    Protocol syncs_in_agreement: "Anti-entropy syncs that found the views equal after the first exchange.",
+    Protocol join_attempts: "Join requests sent to seeds.",
+    Protocol store_repairs: "Store repairs started: a peer's store root differed from this node's.",
+    Protocol store_entries_sent: "Store entries (map entries, member-state keys) sent in repairs.",
+    Protocol store_entries_received: "Store entries received in repairs.",
+    Local events_dropped: "Events dropped because the driver did not drain them.",
+    Local gossip_queue_full: "Membership news dropped from a full gossip queue (anti-entropy repairs it).",
+    Local store_queue_full: "Store news dropped from a full store gossip queue (anti-entropy repairs it).",
+    Local sync_timeouts: "Syncs this node started that got no answer within stream_timeout.",
+    Local streams_too_large: "Stream messages not sent because they exceeded max_stream_bytes.",
+    Local bad_restored_entries: "Map entries the driver restored that were refused (bad key or value).",
+}
+
+/// One counter of [`Stats::counters`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct Stats {
-    /// Datagrams handed to the engine.
-    pub datagrams_in: u64,
-    /// Datagram payload bytes handed to the engine.
-    pub datagram_bytes_in: u64,
-    /// Datagrams the engine asked to send.
-    pub datagrams_out: u64,
-    /// Datagram payload bytes the engine asked to send.
-    pub datagram_bytes_out: u64,
-    /// Stream frames handed to the engine.
-    pub streams_in: u64,
-    /// Stream frame bytes handed to the engine.
-    pub stream_bytes_in: u64,
-    /// Stream frames the engine asked to send.
-    pub streams_out: u64,
-    /// Stream frame bytes the engine asked to send.
-    pub stream_bytes_out: u64,
-    /// Probes started (direct pings).
-    pub probes: u64,
-    /// Indirect pings sent on behalf of our probes.
-    pub indirect_probes: u64,
-    /// Acks received for our probes (direct or relayed).
-    pub acks: u64,
-    /// Nacks received from indirect helpers.
-    pub nacks: u64,
-    /// Probes that ended without any ack.
-    pub probe_failures: u64,
-    /// Members this node started suspecting.
-    pub suspicions: u64,
-    /// Suspicions whose timer ran out here, turning into a death verdict. Every node that
-    /// suspects a failed member runs its own timer, so one death is usually declared by many
-    /// nodes (whichever expire before the news of another's verdict arrives).
-    pub deaths_declared: u64,
-    /// Times this node refuted a suspicion or death about itself.
-    pub refutations: u64,
-    /// Anti-entropy syncs started.
-    pub syncs: u64,
-    /// Anti-entropy syncs that found the views equal after the first exchange.
-    pub syncs_in_agreement: u64,
-    /// Join attempts sent to seeds.
-    pub join_attempts: u64,
-    /// Events dropped because the driver did not drain them.
-    pub events_dropped: u64,
-    /// Store repairs started: a peer's sync digest showed a store root different from ours.
-    pub store_repairs: u64,
-    /// Store entries (map entries, member-state keys) sent in repairs.
-    pub store_entries_sent: u64,
-    /// Store entries received in repairs.
-    pub store_entries_received: u64,
-    /// Input the engine could not use, by reason (`truncated`, `bad_version`, `misdirected` ...).
-    pub dropped: BTreeMap<&'static str, u64>,
+pub struct Counter {
+    /// `snake_case` name, stable: metrics are `hearsay_<name>_total`.
+    pub name: &'static str,
+    /// One sentence saying what is counted.
+    pub help: &'static str,
+    /// What the counter is about.
+    pub kind: CounterKind,
+    /// The total so far.
+    pub value: u64,
+}
+
+/// What a counter is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CounterKind {
+    /// Datagrams and streams in and out.
+    Traffic,
+    /// The protocol's own work.
+    Protocol,
+    /// Local conditions (a full queue, a timeout, a driver too slow): not bad input.
+    Local,
 }
 
 impl Stats {
-    /// Counts one dropped input under `reason`.
-    pub(crate) fn drop_input(&mut self, reason: &'static str) {
-        *self.dropped.entry(reason).or_default() += 1;
+    /// Counts one input refused for `reason`.
+    pub(crate) fn refuse(&mut self, reason: DropReason) {
+        self.dropped[reason as usize] += 1;
     }
 
-    /// Total dropped input, all reasons together.
-    pub fn dropped_total(&self) -> u64 {
-        self.dropped.values().sum()
+    /// Input refused for `reason` so far.
+    pub fn dropped(&self, reason: DropReason) -> u64 {
+        self.dropped[reason as usize]
     }
+
+    /// Every reason with its count, zeros included, in [`DropReason::ALL`] order.
+    pub fn dropped_by_reason(&self) -> impl Iterator<Item = (DropReason, u64)> + '_ {
+        DropReason::ALL.iter().map(|&r| (r, self.dropped(r)))
+    }
+
+    /// Total refused input, all reasons together.
+    pub fn dropped_total(&self) -> u64 {
+        self.dropped.iter().sum()
+    }
+
+    /// Adds `other`'s counts to these (totals over many engines).
+    pub fn add(&mut self, other: &Stats) {
+        let mut values = other.counters().map(|c| c.value);
+        self.for_each_mut(|v| *v += values.next().unwrap_or(0));
+        for (a, b) in self.dropped.iter_mut().zip(other.dropped) {
+            *a += b;
+        }
+    }
+}
+
+/// Declares [`DropReason`], its names and [`DropReason::ALL`] from one table.
+macro_rules! drop_reasons {
+    ($($(#[$doc:meta])* $variant:ident = $name:literal,)*) => {
+        /// Why input from the network was refused: counted, then dropped. Local conditions
+        /// (full queues, timeouts) are not here: they are [`CounterKind::Local`] counters.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[non_exhaustive]
+        pub enum DropReason {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl DropReason {
+            /// Every reason, in declaration order.
+            pub const ALL: &[DropReason] = &[$(DropReason::$variant,)*];
+
+            /// The reason's name in metrics and reports (`snake_case`, stable).
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(DropReason::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+drop_reasons! {
+    /// A message ended before its declared length.
+    Truncated = "truncated",
+    /// A datagram or stream frame over the configured limit.
+    Oversized = "oversized",
+    /// A protocol version this node does not speak.
+    BadVersion = "bad_version",
+    /// A message kind this node does not know (a newer peer's, or garbage).
+    UnknownKind = "unknown_kind",
+    /// A member name that is empty, too long or not UTF-8.
+    BadName = "bad_name",
+    /// A store key that is empty, too long or not UTF-8.
+    BadKey = "bad_key",
+    /// An address of an unknown family.
+    BadAddress = "bad_address",
+    /// A member state byte out of range.
+    BadState = "bad_state",
+    /// A variable-length integer longer than 64 bits.
+    VarintOverflow = "varint_overflow",
+    /// A message whose fields contradict each other.
+    Malformed = "malformed",
+    /// A stream-only message on a datagram.
+    StreamOnly = "stream_only",
+    /// Bytes after the last message.
+    TrailingBytes = "trailing_bytes",
+    /// A datagram-only message on a stream.
+    DatagramOnlyOnStream = "datagram_only_on_stream",
+    /// A sync answer from a peer this node had not asked.
+    UnsolicitedSync = "unsolicited_sync",
+    /// A store value over `max_value_bytes`.
+    ValueTooLarge = "value_too_large",
+    /// Per-node state of a member not believed live in that generation.
+    StateOfUnknownMember = "state_of_unknown_member",
+    /// A map stamp too far ahead of this node's clock (`max_clock_skew`).
+    ClockSkew = "clock_skew",
+    /// A claim about this node's name by a later generation: another process uses the name.
+    NameConflict = "name_conflict",
+    /// A ping meant for another member.
+    Misdirected = "misdirected",
+    /// An indirect ping while this node already relays its maximum.
+    RelayOverflow = "relay_overflow",
+    /// An ack for no probe under way.
+    LateAck = "late_ack",
+    /// A nack for no probe under way.
+    LateNack = "late_nack",
 }

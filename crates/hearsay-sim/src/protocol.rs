@@ -11,7 +11,9 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use hearsay_proto::wire::{MemberState, State};
-use hearsay_proto::{Config, Engine, Event, EventKind, LocalNode, Meta, Name, Transmit};
+use hearsay_proto::{
+    Config, Engine, Event, EventKind, LocalNode, MemoryUse, Meta, Name, Sharing, Transmit,
+};
 
 use crate::addr::index_of_name;
 use crate::metrics::Counters;
@@ -167,24 +169,41 @@ pub fn entry_hash(name: &Name, generation: u64, version: u32) -> u64 {
     hearsay_proto::digest::entry_hash(name.as_str(), generation, version)
 }
 
+/// What every engine of one simulation starts from: the configuration, and one record table
+/// shared by all of them, saving memory hard ([`MemoryUse::Compact`]).
+pub struct EngineSetup {
+    config: Config,
+    sharing: Sharing,
+}
+
+impl std::ops::Deref for EngineSetup {
+    type Target = Config;
+    fn deref(&self) -> &Config {
+        &self.config
+    }
+}
+
 /// hearsay's engine, as the simulator drives it.
 impl Protocol for Engine {
-    type Config = Config;
+    type Config = EngineSetup;
     type Event = Event;
     type Roster = Vec<MemberState>;
 
     const NAME: &'static str = "hearsay";
     const STORES: bool = true;
 
-    fn configure(scenario: &Scenario) -> Result<Config, SimError> {
+    fn configure(scenario: &Scenario) -> Result<EngineSetup, SimError> {
         let mut config = Config::lan(scenario.nodes);
         config.history_len = HISTORY_LEN;
         config.lifeguard = scenario.lifeguard;
-        Ok(config.validate()?)
+        Ok(EngineSetup {
+            config: config.validate()?,
+            sharing: Sharing::new(MemoryUse::Compact),
+        })
     }
 
-    fn boot(config: &Config, boot: Boot<'_>, now: Instant) -> Engine {
-        let mut config = config.clone();
+    fn boot(setup: &EngineSetup, boot: Boot<'_>, now: Instant) -> Engine {
+        let mut config = setup.config.clone();
         config.rng_seed = boot.seed;
         let local = LocalNode {
             name: boot.name.clone(),
@@ -192,7 +211,8 @@ impl Protocol for Engine {
             generation: boot.generation,
             meta: Meta::from(&[][..]),
         };
-        Engine::new(config, local, now).expect("configuration validated in Simulation::new")
+        Engine::with_sharing(config, local, now, setup.sharing.clone())
+            .expect("configuration validated in Simulation::new")
     }
 
     fn join(&mut self, now: Instant, seeds: &[SocketAddr]) {
@@ -293,8 +313,8 @@ impl Protocol for Engine {
         totals.events_dropped += s.events_dropped;
         totals.store_repairs += s.store_repairs;
         totals.store_entries_sent += s.store_entries_sent;
-        for (reason, n) in &s.dropped {
-            *totals.dropped.entry(reason).or_default() += n;
+        for (reason, n) in s.dropped_by_reason().filter(|(_, n)| *n > 0) {
+            *totals.dropped.entry(reason.as_str()).or_default() += n;
         }
     }
 

@@ -19,32 +19,32 @@
 //! [`StoreEvent::Kv`] (and removes [`StoreEvent::KvCollected`] keys), and loads what it kept
 //! with [`crate::Engine::kv_restore`] at start.
 
-mod api;
-mod copies;
 mod hlc;
 mod kv;
 mod node_state;
-mod repair;
-mod spread;
+mod schedule;
 pub mod tree;
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::SocketAddr;
+use std::ops::{Index, IndexMut};
 use std::time::Instant;
 
 pub use hlc::stamp_millis;
 pub use kv::KvEntry;
 
 use crate::Name;
+use crate::event::Outbox;
 use crate::gossip::GossipQueue;
-use crate::wire::{Key, Value};
-use hlc::Hlc;
-use kv::ClusterKv;
-use node_state::NodeStates;
+use crate::intern::MemoryUse;
+use crate::wire::{Key, StoreKind, Value};
+pub(crate) use hlc::Hlc;
+pub(crate) use kv::ClusterKv;
+pub(crate) use node_state::NodeStates;
+pub(crate) use schedule::{Copies, KvGc, OwnTombstones, PushSchedule, Ttls};
 
 /// Largest stream message of entries sent in one piece during a repair; a larger set of
 /// differing leaves goes out as several messages (progress shows between them).
-const TRANSFER_CHUNK_BYTES: usize = 1 << 20;
+pub(crate) const TRANSFER_CHUNK_BYTES: usize = 1 << 20;
 
 /// A change in one of the stores, for the driver.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,50 +99,92 @@ pub enum StoreEvent {
     },
 }
 
-/// Both stores and their bookkeeping, owned by the engine.
+/// Both stores and their bookkeeping, owned by the engine. Each field is a part that keeps
+/// its own invariants behind its methods.
 pub(crate) struct Stores {
+    /// The map's hybrid logical clock.
     pub hlc: Hlc,
+    /// The cluster-wide map.
     pub kv: ClusterKv,
+    /// Every member's per-node state.
     pub states: NodeStates,
     /// Small updates waiting to be piggybacked.
     pub gossip: GossipQueue,
-    pub events: VecDeque<StoreEvent>,
-    /// This node's keys with a time to live, by expiry.
-    pub expiries: BTreeSet<(Instant, Key)>,
-    /// Expiry of each of this node's keys that has one.
-    pub ttl_of: HashMap<Key, Instant>,
-    /// This node's tombstones, oldest first: (deleted at, key, version).
-    pub own_tombstones: VecDeque<(Instant, Key, u64)>,
-    /// Next scan for collectable map tombstones.
-    pub next_kv_gc: Instant,
-    /// A store changed since the last timer run (by `StoreKind` index).
-    pub fresh: [bool; 2],
-    /// When each store last changed.
-    pub news_at: [Option<Instant>; 2],
-    /// Next push-pull comparison while a store is changing.
-    pub next_push: Instant,
-    /// Writes waiting for copies on other members, by token.
-    pub copies: std::collections::BTreeMap<u64, copies::CopyWait>,
-    pub next_token: u64,
+    /// Changes for the driver.
+    pub events: Outbox<StoreEvent>,
+    /// Time to live of this node's own keys.
+    pub ttls: Ttls,
+    /// This node's own state tombstones, until collected.
+    pub own_tombstones: OwnTombstones,
+    /// Collection of the map's tombstones.
+    pub kv_gc: KvGc,
+    /// Push-pull comparisons while this node's writes are fresh.
+    pub push: PushSchedule,
+    /// Writes waiting for copies on other members.
+    pub copies: Copies,
 }
 
 impl Stores {
-    pub fn new(now: Instant, hash_seed: u64, backlog: usize) -> Stores {
+    pub fn new(now: Instant, hash_seed: u64, backlog: usize, memory: MemoryUse) -> Stores {
         Stores {
             hlc: Hlc::new(now, 0),
             kv: ClusterKv::default(),
             states: NodeStates::default(),
             gossip: GossipQueue::new(hash_seed, backlog),
-            events: VecDeque::new(),
-            expiries: BTreeSet::new(),
-            ttl_of: HashMap::new(),
-            own_tombstones: VecDeque::new(),
-            next_kv_gc: now,
-            fresh: [false; 2],
-            news_at: [None; 2],
-            next_push: now,
-            copies: std::collections::BTreeMap::new(),
-            next_token: 1,
+            events: Outbox::new(memory),
+            ttls: Ttls::default(),
+            own_tombstones: OwnTombstones::default(),
+            kv_gc: KvGc::new(now),
+            push: PushSchedule::new(now),
+            copies: Copies::default(),
+        }
+    }
+
+    /// The range tree of `store`.
+    pub fn tree(&self, store: StoreKind) -> &tree::RangeTree {
+        match store {
+            StoreKind::State => self.states.tree(),
+            StoreKind::Kv => self.kv.tree(),
+        }
+    }
+}
+
+/// One `T` per store: per-store data without arrays indexed by `as usize`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct PerStore<T> {
+    /// Per-node state's.
+    pub state: T,
+    /// The map's.
+    pub kv: T,
+}
+
+impl<T> PerStore<T> {
+    /// Both, per-node state's first.
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        [&self.state, &self.kv].into_iter()
+    }
+
+    /// Both, mutably, per-node state's first.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut T> {
+        [&mut self.state, &mut self.kv].into_iter()
+    }
+}
+
+impl<T> Index<StoreKind> for PerStore<T> {
+    type Output = T;
+    fn index(&self, store: StoreKind) -> &T {
+        match store {
+            StoreKind::State => &self.state,
+            StoreKind::Kv => &self.kv,
+        }
+    }
+}
+
+impl<T> IndexMut<StoreKind> for PerStore<T> {
+    fn index_mut(&mut self, store: StoreKind) -> &mut T {
+        match store {
+            StoreKind::State => &mut self.state,
+            StoreKind::Kv => &mut self.kv,
         }
     }
 }

@@ -72,6 +72,7 @@ use reader::Reader;
 use varint::{put_varint, varint_len};
 
 use super::Message;
+use crate::stats::DropReason;
 
 /// Wire format version written in the first byte of every datagram and stream frame.
 pub const VERSION: u8 = 1;
@@ -129,20 +130,20 @@ pub enum DecodeError {
 
 impl DecodeError {
     /// A short stable label for counting drops by reason.
-    pub fn reason(&self) -> &'static str {
+    pub fn reason(&self) -> DropReason {
         match self {
-            DecodeError::Truncated => "truncated",
-            DecodeError::Oversized => "oversized",
-            DecodeError::BadVersion(_) => "bad_version",
-            DecodeError::UnknownKind(_) => "unknown_kind",
-            DecodeError::BadName => "bad_name",
-            DecodeError::BadKey => "bad_key",
-            DecodeError::BadAddress => "bad_address",
-            DecodeError::BadState => "bad_state",
-            DecodeError::VarintOverflow => "varint_overflow",
-            DecodeError::Malformed => "malformed",
-            DecodeError::StreamOnly => "stream_only",
-            DecodeError::TrailingBytes => "trailing_bytes",
+            DecodeError::Truncated => DropReason::Truncated,
+            DecodeError::Oversized => DropReason::Oversized,
+            DecodeError::BadVersion(_) => DropReason::BadVersion,
+            DecodeError::UnknownKind(_) => DropReason::UnknownKind,
+            DecodeError::BadName => DropReason::BadName,
+            DecodeError::BadKey => DropReason::BadKey,
+            DecodeError::BadAddress => DropReason::BadAddress,
+            DecodeError::BadState => DropReason::BadState,
+            DecodeError::VarintOverflow => DropReason::VarintOverflow,
+            DecodeError::Malformed => DropReason::Malformed,
+            DecodeError::StreamOnly => DropReason::StreamOnly,
+            DecodeError::TrailingBytes => DropReason::TrailingBytes,
         }
     }
 }

@@ -30,6 +30,11 @@ pub enum StoreKind {
     Kv = 1,
 }
 
+impl StoreKind {
+    /// Both stores, in wire order.
+    pub const ALL: [StoreKind; 2] = [StoreKind::State, StoreKind::Kv];
+}
+
 /// One change to a member's own state: `key` of `owner` (this start of it, `generation`) is
 /// now `value` (or deleted, when `None`), at the owner's `version`.
 #[derive(Debug, Clone, PartialEq, Eq)]

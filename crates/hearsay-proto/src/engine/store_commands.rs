@@ -1,15 +1,12 @@
-//! The stores' commands and queries on [`Engine`], and their timers (time to live, tombstone
-//! collection).
+//! The stores' commands and queries, and their timers (time to live, tombstone collection);
+//! the stores themselves are described in [`crate::store`].
 
-use std::time::{Duration, Instant};
-
-use super::{KvEntry, StoreEvent};
+use super::Engine;
 use crate::Name;
-use crate::engine::{CommandError, Engine};
+use crate::error::CommandError;
+use crate::store::{KvEntry, StoreEvent};
 use crate::wire::{Key, MAX_KEY_BYTES, StateUpdate, StoreKind, Value};
-
-/// How often the map is scanned for collectable tombstones, at most.
-const KV_GC_EVERY: Duration = Duration::from_secs(60);
+use std::time::{Duration, Instant};
 
 impl Engine {
     /// Tells the engine the wall-clock time at `now` (milliseconds since the Unix epoch), the
@@ -32,14 +29,7 @@ impl Engine {
         self.check_write(key, Some(&value))?;
         let key = Key::from(key);
         let version = self.own_state_write(now, &key, Some(value));
-        if let Some(old) = self.store.ttl_of.remove(&key) {
-            self.store.expiries.remove(&(old, key.clone()));
-        }
-        if let Some(ttl) = ttl {
-            let at = now + ttl;
-            self.store.ttl_of.insert(key.clone(), at);
-            self.store.expiries.insert((at, key));
-        }
+        self.store.ttls.set(&key, ttl.map(|ttl| now + ttl));
         Ok(version)
     }
 
@@ -54,9 +44,7 @@ impl Engine {
             return Ok(false);
         }
         let key = Key::from(key);
-        if let Some(old) = self.store.ttl_of.remove(&key) {
-            self.store.expiries.remove(&(old, key.clone()));
-        }
+        self.store.ttls.set(&key, None);
         self.own_state_write(now, &key, None);
         Ok(true)
     }
@@ -150,7 +138,7 @@ impl Engine {
     pub fn kv_restore(&mut self, now: Instant, entries: impl IntoIterator<Item = (Key, KvEntry)>) {
         for (key, entry) in entries {
             if self.check_write(&key, entry.value.as_ref()).is_err() {
-                self.stats.drop_input("bad_restored_entry");
+                self.stats.bad_restored_entries += 1;
                 continue;
             }
             self.store.hlc.observe(now, entry.stamp, Duration::MAX);
@@ -160,24 +148,26 @@ impl Engine {
 
     /// The next change in the stores, if any. Drain it like [`Engine::poll_event`].
     pub fn poll_store_event(&mut self) -> Option<StoreEvent> {
-        self.store.events.pop_front()
+        self.store.events.pop()
     }
 
-    pub(crate) fn emit_store(&mut self, event: StoreEvent) {
+    pub(super) fn emit_store(&mut self, event: StoreEvent) {
         // This node's own writes start push-pull comparisons (see `store_push_timer`); news
         // learned from others spreads by gossip and by its writer's comparisons.
         match &event {
             StoreEvent::State { owner, .. } if *owner == self.members.local().name => {
-                self.store.fresh[StoreKind::State as usize] = true;
+                self.store.push.changed(StoreKind::State);
             }
-            StoreEvent::Kv { local: true, .. } => self.store.fresh[StoreKind::Kv as usize] = true,
+            StoreEvent::Kv { local: true, .. } => self.store.push.changed(StoreKind::Kv),
             _ => {}
         }
-        if self.store.events.len() >= self.config.max_pending_events {
-            self.store.events.pop_front();
+        if self
+            .store
+            .events
+            .push_bounded(event, self.config.max_pending_events)
+        {
             self.stats.events_dropped += 1;
         }
-        self.store.events.push_back(event);
     }
 
     fn check_write(&self, key: &str, value: Option<&Value>) -> Result<(), CommandError> {
@@ -219,11 +209,9 @@ impl Engine {
             value,
         };
         if update.value.is_none() {
-            self.store
-                .own_tombstones
-                .push_back((now, key.clone(), version));
+            self.store.own_tombstones.push(now, key.clone(), version);
         }
-        self.apply_state_update(now, update, None);
+        self.apply_state_update(update, None);
         version
     }
 
@@ -238,7 +226,7 @@ impl Engine {
     }
 
     /// Forgets the state of a member that died, left or restarted.
-    pub(crate) fn forget_state_of(&mut self, name: &Name) {
+    pub(super) fn forget_state_of(&mut self, name: &Name) {
         let mut changes = Vec::new();
         self.store.states.remove_owner(name.as_str(), &mut changes);
         for (key, value) in changes {
@@ -250,62 +238,49 @@ impl Engine {
         }
     }
 
-    /// Runs the stores' timers due at `now`.
-    pub(crate) fn store_timers(&mut self, now: Instant) {
-        self.store_push_timer(now);
-        self.expire_copies(now);
-        while let Some((at, key)) = self.store.expiries.first().cloned() {
-            if at > now {
-                break;
-            }
-            self.store.expiries.pop_first();
-            self.store.ttl_of.remove(&key);
+    /// Timer [`crate::timer::Timer::StateTtl`]: this node's keys whose time to live ran out
+    /// are deleted.
+    pub(super) fn state_ttl_timer(&mut self, now: Instant) {
+        while let Some(key) = self.store.ttls.pop_expired(now) {
             if !self.left {
                 self.own_state_write(now, &key, None);
             }
         }
-        let grace = self.config.tombstone_grace;
-        let mut collected = Vec::new();
-        while let Some((at, _, _)) = self.store.own_tombstones.front() {
-            if *at + grace > now {
-                break;
-            }
-            if let Some((_, key, version)) = self.store.own_tombstones.pop_front() {
-                collected.push((key, version));
-            }
-        }
+    }
+
+    /// Timer [`crate::timer::Timer::StateTombstone`]: this node's state tombstones older than
+    /// `tombstone_grace` are collected (its floor rises; see [`crate::store`]).
+    pub(super) fn state_tombstone_timer(&mut self, now: Instant) {
+        let collected = self
+            .store
+            .own_tombstones
+            .take_collectable(now, self.config.tombstone_grace);
         if !collected.is_empty() {
             let me = self.members.local().name.clone();
             self.store.states.collect(&me, &collected);
         }
-        if now >= self.store.next_kv_gc {
-            self.store.next_kv_gc = now + KV_GC_EVERY.min(grace);
-            let wall = self.store.hlc.wall_millis(now);
-            let cutoff = wall.saturating_sub(grace.as_millis() as u64) << 16;
-            let keys = self.store.kv.tombstones_before(cutoff);
-            if !keys.is_empty() {
-                for k in &keys {
-                    self.store.kv.remove(k);
-                }
-                self.emit_store(StoreEvent::KvCollected { keys });
+    }
+
+    /// Timer [`crate::timer::Timer::KvGc`]: the map's tombstones older than
+    /// `tombstone_grace` are collected, and the driver told to remove them.
+    pub(super) fn kv_gc_timer(&mut self, now: Instant) {
+        let grace = self.config.tombstone_grace;
+        if !self.store.kv_gc.due(now, grace) {
+            return;
+        }
+        let wall = self.store.hlc.wall_millis(now);
+        let cutoff = wall.saturating_sub(grace.as_millis() as u64) << 16;
+        let keys = self.store.kv.tombstones_before(cutoff);
+        if !keys.is_empty() {
+            for k in &keys {
+                self.store.kv.remove(k);
             }
+            self.emit_store(StoreEvent::KvCollected { keys });
         }
     }
 
-    /// The earliest deadline of the stores' timers.
-    pub(crate) fn store_next_deadline(&self) -> Option<Instant> {
-        let expiry = self.store.expiries.first().map(|(at, _)| *at);
-        let tombstone = self
-            .store
-            .own_tombstones
-            .front()
-            .map(|(at, _, _)| *at + self.config.tombstone_grace);
-        let gc = (self.store.kv.len() > self.store.kv.live()).then_some(self.store.next_kv_gc);
-        let push = self.store_push_deadline();
-        let copies = self.copies_deadline();
-        [expiry, tombstone, gc, push, copies]
-            .into_iter()
-            .flatten()
-            .min()
+    /// Whether the map holds tombstones (the collection timer runs only then).
+    pub(super) fn kv_has_tombstones(&self) -> bool {
+        self.store.kv.len() > self.store.kv.live()
     }
 }

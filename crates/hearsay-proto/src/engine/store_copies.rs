@@ -9,16 +9,10 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use super::StoreEvent;
-use crate::engine::{CommandError, Engine};
-use crate::wire::{KvCopy, KvHeld, Message, State};
-
-/// A write waiting for copies.
-pub(crate) struct CopyWait {
-    needed: usize,
-    holders: Vec<SocketAddr>,
-    deadline: Instant,
-}
+use super::Engine;
+use crate::error::CommandError;
+use crate::store::StoreEvent;
+use crate::wire::{Key, KvCopy, KvHeld, Message, State};
 
 impl Engine {
     /// Asks `copies - 1` other live members to hold `key`'s current entry and returns a token;
@@ -31,8 +25,7 @@ impl Engine {
             .get(key)
             .cloned()
             .ok_or(CommandError::NotHeld)?;
-        let token = self.store.next_token;
-        self.store.next_token += 1;
+        let token = self.store.copies.token();
         let others = copies.saturating_sub(1) as usize;
         if others == 0 {
             self.emit_store(StoreEvent::KvCopies {
@@ -42,7 +35,9 @@ impl Engine {
             });
             return Ok(token);
         }
-        let targets = self.random_members(others, |m| m.state == State::Alive);
+        let targets = self
+            .members
+            .random(&mut self.rng, others, |m| m.state == State::Alive);
         if targets.len() < others {
             return Err(CommandError::NotEnoughMembers {
                 wanted: copies,
@@ -51,25 +46,20 @@ impl Engine {
         }
         let msg = Message::KvCopy(KvCopy {
             token,
-            update: entry.to_update(&crate::wire::Key::from(key)),
+            update: entry.to_update(&Key::from(key)),
         });
         for slot in targets {
             let addr = self.members.get(slot).addr;
             self.send_stream(addr, &msg);
         }
-        self.store.copies.insert(
-            token,
-            CopyWait {
-                needed: others,
-                holders: Vec::new(),
-                deadline: now + self.config.stream_timeout,
-            },
-        );
+        self.store
+            .copies
+            .wait(token, others, now + self.config.stream_timeout);
         Ok(token)
     }
 
     /// A member asks this node to hold an entry: take it, and say so if held.
-    pub(crate) fn on_kv_copy(&mut self, now: Instant, from: SocketAddr, c: KvCopy) {
+    pub(super) fn on_kv_copy(&mut self, now: Instant, from: SocketAddr, c: KvCopy) {
         let (key, stamp, writer) = (
             c.update.key.clone(),
             c.update.stamp,
@@ -87,16 +77,8 @@ impl Engine {
     }
 
     /// A member holds a copy this node asked for.
-    pub(crate) fn on_kv_held(&mut self, from: SocketAddr, h: KvHeld) {
-        let Some(wait) = self.store.copies.get_mut(&h.token) else {
-            return;
-        };
-        if !wait.holders.contains(&from) {
-            wait.holders.push(from);
-        }
-        if wait.holders.len() >= wait.needed {
-            let holders = wait.holders.len() as u32 + 1;
-            self.store.copies.remove(&h.token);
+    pub(super) fn on_kv_held(&mut self, from: SocketAddr, h: KvHeld) {
+        if let Some(holders) = self.store.copies.held(h.token, from) {
             self.emit_store(StoreEvent::KvCopies {
                 token: h.token,
                 holders,
@@ -105,28 +87,15 @@ impl Engine {
         }
     }
 
-    /// Reports the writes whose copies did not all arrive in time.
-    pub(crate) fn expire_copies(&mut self, now: Instant) {
-        let late: Vec<u64> = self
-            .store
-            .copies
-            .iter()
-            .filter(|(_, w)| w.deadline <= now)
-            .map(|(t, _)| *t)
-            .collect();
-        for token in late {
-            if let Some(w) = self.store.copies.remove(&token) {
-                self.emit_store(StoreEvent::KvCopies {
-                    token,
-                    holders: w.holders.len() as u32 + 1,
-                    complete: false,
-                });
-            }
+    /// Timer [`crate::timer::Timer::CopyWait`]: reports the writes whose copies did not all
+    /// arrive in time.
+    pub(super) fn copy_wait_timer(&mut self, now: Instant) {
+        for (token, holders) in self.store.copies.take_expired(now) {
+            self.emit_store(StoreEvent::KvCopies {
+                token,
+                holders,
+                complete: false,
+            });
         }
-    }
-
-    /// The earliest deadline of a write waiting for copies.
-    pub(crate) fn copies_deadline(&self) -> Option<Instant> {
-        self.store.copies.values().map(|w| w.deadline).min()
     }
 }

@@ -7,18 +7,34 @@
 //! in return). The answer leaves out what the peer just sent, so a new node's catch-up costs
 //! one copy of the store, and identical replicas pay the 16 bytes of roots.
 
+use super::Engine;
+use crate::stats::DropReason;
+use crate::store::{StoreEvent, TRANSFER_CHUNK_BYTES, tree};
+use crate::wire::{
+    self, KvEntries, KvUpdate, Message, State, StateEntries, StoreHashes, StoreKind,
+};
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use super::tree;
-use super::{StoreEvent, TRANSFER_CHUNK_BYTES};
-use crate::engine::Engine;
-use crate::wire::{self, KvEntries, KvUpdate, Message, StateEntries, StoreHashes, StoreKind};
+/// Whether entries sent in a repair ask the peer for its entries of the same leaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reply {
+    /// First half of the exchange: the peer answers with its entries.
+    Wanted,
+    /// The answer: the exchange ends here.
+    Not,
+}
+
+impl Reply {
+    fn wanted(self) -> bool {
+        self == Reply::Wanted
+    }
+}
 
 impl Engine {
     /// A peer's roots arrived with its sync digest: start repairing each store that differs.
-    pub(crate) fn on_store_roots(
+    pub(super) fn on_store_roots(
         &mut self,
         now: Instant,
         from: SocketAddr,
@@ -26,7 +42,7 @@ impl Engine {
         kv_root: u64,
     ) {
         for (store, theirs) in [(StoreKind::State, state_root), (StoreKind::Kv, kv_root)] {
-            let tree = self.store_tree(store);
+            let tree = self.store.tree(store);
             if tree.root() == theirs {
                 continue;
             }
@@ -45,38 +61,25 @@ impl Engine {
     /// `2 * sync_interval_busy` after the last change. A burst of writes thus spreads by
     /// push-pull in rounds of `gossip_interval` instead of waiting for piggybacking, which
     /// carries only what fits in datagrams.
-    pub(crate) fn store_push_timer(&mut self, now: Instant) {
-        for (i, fresh) in self.store.fresh.iter_mut().enumerate() {
-            if std::mem::take(fresh) {
-                self.store.news_at[i] = Some(now);
-            }
-        }
+    pub(super) fn store_push_timer(&mut self, now: Instant) {
         let window = 2 * self.config.sync_interval_busy;
-        for at in &mut self.store.news_at {
-            if at.is_some_and(|t| now >= t + window) {
-                *at = None;
-            }
-        }
-        if now < self.store.next_push || self.left {
-            return;
-        }
-        self.store.next_push = now + self.config.gossip_interval;
-        let recent: Vec<StoreKind> = [StoreKind::State, StoreKind::Kv]
-            .into_iter()
-            .filter(|k| self.store.news_at[*k as usize].is_some_and(|t| now < t + window))
-            .collect();
+        let recent = self
+            .store
+            .push
+            .due(now, window, self.config.gossip_interval, !self.left);
         if recent.is_empty() {
             return;
         }
         let Some(&slot) = self
-            .random_members(1, |m| m.state == crate::wire::State::Alive)
+            .members
+            .random(&mut self.rng, 1, |m| m.state == State::Alive)
             .first()
         else {
             return;
         };
         let peer = self.members.get(slot).addr;
         for store in recent {
-            let root = self.store_tree(store).root();
+            let root = self.store.tree(store).root();
             let msg = Message::StoreHashes(StoreHashes {
                 store,
                 ids: vec![tree::ROOT_ID],
@@ -86,37 +89,20 @@ impl Engine {
         }
     }
 
-    /// When [`Engine::store_push_timer`] wants to run next, if it has anything to do.
-    pub(crate) fn store_push_deadline(&self) -> Option<Instant> {
-        let fresh = self.store.fresh.iter().any(|f| *f);
-        let recent = self.store.news_at.iter().any(Option::is_some);
-        (fresh || recent).then_some(self.store.next_push)
-    }
-
     /// A store differs from a peer's: sync again soon (like after a membership repair), so that
     /// a burst of writes or a healed partition spreads in rounds of `sync_interval_busy`.
     fn store_differs(&mut self, now: Instant) {
-        self.sync.store_repaired_at = Some(now);
-        let soon = now + self.config.sync_interval_busy;
-        if self.sync.next_sync > soon {
-            self.sync.next_sync = soon;
-        }
-    }
-
-    fn store_tree(&self, store: StoreKind) -> &tree::RangeTree {
-        match store {
-            StoreKind::State => self.store.states.tree(),
-            StoreKind::Kv => self.store.kv.tree(),
-        }
+        self.sync.store_repaired(now);
+        self.sync.sooner(now + self.config.sync_interval_busy);
     }
 
     /// A peer's hashes of some tree nodes: answer with ours one level down, or with entries.
-    pub(crate) fn on_store_hashes(&mut self, now: Instant, from: SocketAddr, h: StoreHashes) {
+    pub(super) fn on_store_hashes(&mut self, now: Instant, from: SocketAddr, h: StoreHashes) {
         if h.ids.len() != h.hashes.len() {
-            self.stats.drop_input("malformed");
+            self.stats.refuse(DropReason::Malformed);
             return;
         }
-        let (ids, hashes, leaves) = tree::compare(self.store_tree(h.store), &h.ids, &h.hashes);
+        let (ids, hashes, leaves) = tree::compare(self.store.tree(h.store), &h.ids, &h.hashes);
         if ids.is_empty() && leaves.is_empty() {
             return;
         }
@@ -131,8 +117,8 @@ impl Engine {
         }
         if !leaves.is_empty() {
             match h.store {
-                StoreKind::Kv => self.send_kv_leaves(from, &leaves, true, &HashSet::new()),
-                StoreKind::State => self.send_state_leaves(from, &leaves, true),
+                StoreKind::Kv => self.send_kv_leaves(from, &leaves, Reply::Wanted, &HashSet::new()),
+                StoreKind::State => self.send_state_leaves(from, &leaves, Reply::Wanted),
             }
         }
     }
@@ -144,7 +130,7 @@ impl Engine {
         &mut self,
         to: SocketAddr,
         leaves: &[u32],
-        reply: bool,
+        reply: Reply,
         skip: &HashSet<(wire::Key, u64)>,
     ) {
         let total = self.store.kv.len() as u64;
@@ -156,7 +142,7 @@ impl Engine {
             .flat_map(|&l| self.store.kv.entries_in(l).map(move |e| (l, e)))
             .filter(|(_, e)| !skip.contains(&(e.key.clone(), e.stamp)))
             .collect();
-        if entries.is_empty() && !reply {
+        if entries.is_empty() && reply == Reply::Not {
             return;
         }
         // Leaves without entries still go out (in the first piece): the peer answers with its
@@ -199,7 +185,7 @@ impl Engine {
         &mut self,
         to: SocketAddr,
         leaves: &mut Vec<u32>,
-        reply: bool,
+        reply: Reply,
         total: u64,
         entries: &mut Vec<KvUpdate>,
     ) {
@@ -207,29 +193,29 @@ impl Engine {
         self.stats.store_entries_sent += entries.len() as u64;
         let msg = Message::KvEntries(KvEntries {
             leaves: std::mem::take(leaves),
-            reply,
+            reply: reply.wanted(),
             total,
             entries: std::mem::take(entries),
         });
         self.send_stream(to, &msg);
     }
 
-    fn send_state_leaves(&mut self, to: SocketAddr, leaves: &[u32], reply: bool) {
+    fn send_state_leaves(&mut self, to: SocketAddr, leaves: &[u32], reply: Reply) {
         let owners = self.store.states.owners_in(leaves);
-        if owners.is_empty() && !reply {
+        if owners.is_empty() && reply == Reply::Not {
             return;
         }
         self.stats.store_entries_sent += owners.iter().map(|o| o.entries.len() as u64).sum::<u64>();
         let msg = Message::StateEntries(StateEntries {
             leaves: leaves.to_vec(),
-            reply,
+            reply: reply.wanted(),
             owners,
         });
         self.send_stream(to, &msg);
     }
 
     /// A peer's map entries of some leaves: merge them; answer with ours if asked.
-    pub(crate) fn on_kv_entries(&mut self, now: Instant, from: SocketAddr, e: KvEntries) {
+    pub(super) fn on_kv_entries(&mut self, now: Instant, from: SocketAddr, e: KvEntries) {
         self.store_differs(now);
         let received = e.entries.len();
         let mut new = 0;
@@ -253,12 +239,12 @@ impl Engine {
             });
         }
         if e.reply {
-            self.send_kv_leaves(from, &e.leaves, false, &skip);
+            self.send_kv_leaves(from, &e.leaves, Reply::Not, &skip);
         }
     }
 
     /// A peer's member states of some leaves: merge them; answer with ours if asked.
-    pub(crate) fn on_state_entries(&mut self, now: Instant, from: SocketAddr, e: StateEntries) {
+    pub(super) fn on_state_entries(&mut self, now: Instant, from: SocketAddr, e: StateEntries) {
         self.store_differs(now);
         for o in &e.owners {
             self.stats.store_entries_received += o.entries.len() as u64;
@@ -270,7 +256,7 @@ impl Engine {
                     .as_ref()
                     .is_some_and(|v| v.len() > self.config.max_value_bytes)
             }) {
-                self.stats.drop_input("value_too_large");
+                self.stats.refuse(DropReason::ValueTooLarge);
                 continue;
             }
             let mut changes = Vec::new();
@@ -284,7 +270,7 @@ impl Engine {
             }
         }
         if e.reply {
-            self.send_state_leaves(from, &e.leaves, false);
+            self.send_state_leaves(from, &e.leaves, Reply::Not);
         }
     }
 }

@@ -1,4 +1,8 @@
-//! The engine: one node's protocol state machine, driven by its caller.
+//! The engine: one node's protocol state machine, driven by its caller. This file is its
+//! front: the inputs, the dispatch of every datagram and stream message, the timer table, the
+//! two ways of sending, and the outputs. The work itself is done by the parts the engine owns
+//! (each in a file of its own, keeping its state behind its methods) and by the handlers in
+//! this folder, which wire the parts together.
 //!
 //! # Contract
 //! - `now` never goes backwards between calls.
@@ -8,28 +12,68 @@
 //! - A [`Transmit`] of kind [`TransmitKind::Stream`] is one reliable message: the driver delivers
 //!   it whole (for example as a length-prefixed frame over TCP) and hands it to the receiver's
 //!   [`Engine::handle_stream`] with `from` set to an address where replies reach the sender.
+//!
+//! # Where each message and timer is handled
+//!
+//! | message (kind) | carried by | handled in | state it touches |
+//! |---|---|---|---|
+//! | `Ping` (1), `IndirectPing` (2), `Ack` (3), `Nack` (4) | datagram | `engine/probing.rs` | `probe.rs` (`Prober`) |
+//! | `Alive` (5), `Suspect` (6), `Dead` (7) | datagram | `engine/claims.rs` | `member.rs`, `suspicion.rs`, `update.rs` |
+//! | `PushPull` (8) | stream | `engine/syncing.rs` (`on_push_pull`) | `sync.rs` (`Joining`) |
+//! | `SyncDigest` (9), `SyncBuckets` (10), `SyncEntries` (11) | stream | `engine/syncing.rs` | `sync.rs` (`SyncState`), `digest.rs` |
+//! | `StateUpdate` (12), `KvUpdate` (13) | datagram or stream | `engine/store_spread.rs` | `store/node_state.rs`, `store/kv.rs` |
+//! | `StoreHashes` (14), `KvEntries` (15), `StateEntries` (16) | stream | `engine/store_repair.rs` | `store/tree.rs` |
+//! | `KvCopy` (17), `KvHeld` (18) | stream | `engine/store_copies.rs` | `store/schedule.rs` (`Copies`) |
+//!
+//! | timer ([`crate::timer::Timer`]) | runs in | state it reads |
+//! |---|---|---|
+//! | `Relay`, `ProbePhase`, `Probe` | `engine/probing.rs` | `probe.rs` (`Prober`) |
+//! | `Suspicion` | `engine/claims.rs` | `suspicion.rs` |
+//! | `Gossip` | `engine/gossiping.rs` | `gossip.rs`, this file (`next_gossip`) |
+//! | `Join` | `engine/syncing.rs` | `sync.rs` (`Joining`) |
+//! | `Sync` (and reconnection) | `engine/syncing.rs`, `engine/reconnecting.rs` | `sync.rs` (`SyncState`), `reconnect.rs` |
+//! | `Tombstone` | `engine/claims.rs` | `update.rs` (`Tombstones`) |
+//! | `StorePush` | `engine/store_repair.rs` | `store/schedule.rs` (`PushSchedule`) |
+//! | `CopyWait` | `engine/store_copies.rs` | `store/schedule.rs` (`Copies`) |
+//! | `StateTtl`, `StateTombstone`, `KvGc` | `engine/store_commands.rs` | `store/schedule.rs` |
+//!
+//! Commands: membership ones (`join`, `leave`, `set_meta`, `restore`) are here; the stores'
+//! (`state_*`, `kv_*`) are in `engine/store_commands.rs` and `engine/store_copies.rs`.
 
-use std::collections::VecDeque;
+mod claims;
+mod gossiping;
+mod probing;
+mod reconnecting;
+mod store_commands;
+mod store_copies;
+mod store_repair;
+mod store_spread;
+mod syncing;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use rand::seq::IndexedRandom;
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::awareness::Awareness;
-use crate::event::{Cause, Event, EventKind, MemberView, Via};
+use crate::error::CommandError;
+use crate::event::{Cause, Event, EventKind, MemberView, Outbox, Via};
 use crate::gossip::GossipQueue;
-use crate::intern::{Record, intern_all};
-use crate::member::{Draft, Member, Members, Slot, share_if_empty};
+use crate::intern::{MemoryUse, Record, Sharing};
+use crate::member::{Draft, Members, Slot, share_if_empty};
 use crate::probe::Prober;
+use crate::reconnect::Lost;
 use crate::seen::SeenFilter;
+use crate::stats::DropReason;
 use crate::store::Stores;
 use crate::suspicion::Suspicions;
-use crate::sync::SyncState;
-use crate::update::{Tombstone, Update};
-use crate::wire::{self, Dead, MemberState, Message, Meta, State};
+use crate::sync::{Joining, SyncState};
+use crate::timer::Timer;
+use crate::transmit::{Transmit, TransmitKind};
+use crate::update::{Tombstones, Update};
+use crate::wire::{self, MemberState, Message, Meta, State};
 use crate::{Config, ConfigError, Name, Stats};
 
 /// Who this node is: fixed for the lifetime of an engine.
@@ -46,106 +90,60 @@ pub struct LocalNode {
     pub meta: Meta,
 }
 
-/// How a [`Transmit`] must be carried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TransmitKind {
-    /// Best effort, one UDP datagram; never larger than `max_datagram_bytes`.
-    Datagram,
-    /// Reliable and whole (a TCP stream frame); may be large.
-    Stream,
-}
-
-/// Bytes the engine wants sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Transmit {
-    /// Destination.
-    pub to: SocketAddr,
-    /// Datagram or stream.
-    pub kind: TransmitKind,
-    /// The encoded payload.
-    pub bytes: Vec<u8>,
-}
-
-/// Errors of the engine's commands. Each variant says whether state changed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum CommandError {
-    /// Metadata larger than `max_meta_bytes`; nothing changed.
-    #[error("metadata is {len} bytes; the limit is {max} (max_meta_bytes)")]
-    MetaTooLarge {
-        /// Size given.
-        len: usize,
-        /// Configured limit.
-        max: usize,
-    },
-    /// The node has left the cluster; nothing changed. Start a new engine to rejoin.
-    #[error("this node has left the cluster; start a new node to rejoin")]
-    Left,
-    /// A store key that is empty or too long; nothing changed.
-    #[error("key is {len} bytes; keys must be 1 to {max} bytes of UTF-8")]
-    BadKey {
-        /// Length given.
-        len: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// `kv_copy` of a key this node holds no entry for; nothing was sent.
-    #[error("this node holds no entry for the key; write it first")]
-    NotHeld,
-    /// `kv_copy` asked for more copies than there are live members; nothing was sent.
-    #[error("{wanted} copies asked for but only {alive} members are alive; ask for fewer")]
-    NotEnoughMembers {
-        /// Copies asked for.
-        wanted: u32,
-        /// Members alive, this one included.
-        alive: u32,
-    },
-    /// A store value over `max_value_bytes`; nothing changed.
-    #[error("value is {len} bytes; the limit is {max} (max_value_bytes)")]
-    ValueTooLarge {
-        /// Size given.
-        len: usize,
-        /// Configured limit.
-        max: usize,
-    },
-}
-
 /// One node's SWIM + Lifeguard protocol engine. See the module docs for the driving contract.
 pub struct Engine {
-    pub(crate) config: Config,
-    pub(crate) rng: ChaCha8Rng,
-    pub(crate) members: Members,
-    pub(crate) probe: Prober,
-    pub(crate) suspicions: Suspicions,
-    pub(crate) awareness: Awareness,
-    pub(crate) gossip: GossipQueue,
-    pub(crate) sync: SyncState,
-    pub(crate) stats: Stats,
-    pub(crate) transmits: VecDeque<Transmit>,
-    pub(crate) left: bool,
+    config: Config,
+    rng: ChaCha8Rng,
+    /// The membership table (this node is slot 0).
+    members: Members,
+    probe: Prober,
+    suspicions: Suspicions,
+    awareness: Awareness,
+    /// Membership news waiting to be piggybacked.
+    gossip: GossipQueue,
     next_gossip: Instant,
-    events: VecDeque<Event>,
-    history: VecDeque<Event>,
-    /// Dead and left members in order of collection time.
-    pub(crate) tombstones: VecDeque<Tombstone>,
+    joining: Joining,
+    sync: SyncState,
+    /// Dead and left members waiting to be forgotten.
+    tombstones: Tombstones,
+    /// Addresses of forgotten dead members, to reconnect to after a partition heals.
+    lost: Lost,
+    /// Replicated state: per-node key/value and the cluster-wide map.
+    store: Stores,
+    stats: Stats,
+    left: bool,
+    transmits: Outbox<Transmit>,
+    events: Outbox<Event>,
+    /// The last `history_len` events, for `history`.
+    history: std::collections::VecDeque<Event>,
     /// Reused decode buffer.
     scratch: Vec<Message>,
     /// News recently received, so that duplicates (each item arrives about
     /// `retransmit_limit` times) are dropped before they are decoded.
-    pub(crate) seen: SeenFilter,
+    seen: SeenFilter,
     /// Hashes of the news in the datagram being decoded, recorded once it proves valid.
-    fresh: Vec<u64>,
-    /// Replicated state: per-node key/value and the cluster-wide map.
-    pub(crate) store: Stores,
-    /// Addresses of forgotten dead members, to reconnect to after a partition heals.
-    pub(crate) lost: crate::reconnect::Lost,
+    unseen: Vec<u64>,
+    memory: MemoryUse,
 }
 
 impl Engine {
     /// Creates an engine for `local`, validating `config`. The node starts alone; call
-    /// [`Engine::join`] to reach a cluster.
+    /// [`Engine::join`] to reach a cluster. Its member records are its own; engines of one
+    /// process can share them with [`Engine::with_sharing`].
     pub fn new(config: Config, local: LocalNode, now: Instant) -> Result<Engine, ConfigError> {
+        Engine::with_sharing(config, local, now, Sharing::per_engine())
+    }
+
+    /// As [`Engine::new`], interning member records in `sharing` (clone one [`Sharing`] for
+    /// every engine of a process that hosts many) under its memory policy.
+    pub fn with_sharing(
+        config: Config,
+        local: LocalNode,
+        now: Instant,
+        sharing: Sharing,
+    ) -> Result<Engine, ConfigError> {
         let config = config.validate()?;
+        let memory = sharing.memory();
         let mut rng = ChaCha8Rng::seed_from_u64(config.rng_seed);
         let me = Draft {
             name: local.name,
@@ -157,7 +155,7 @@ impl Engine {
             since: now,
         };
         let capacity = config.expected_members.get() as usize;
-        let members = Members::new(me, rng.next_u64(), capacity);
+        let members = Members::new(me, rng.next_u64(), capacity, sharing);
         let suspicions = Suspicions::new(rng.next_u64());
         let gossip = GossipQueue::new(rng.next_u64(), config.max_gossip_backlog);
         // Random phases, so that nodes started together do not probe and gossip in lockstep.
@@ -171,28 +169,31 @@ impl Engine {
             now,
             config.rng_seed ^ 0x5707_e5ee_d000,
             config.max_store_backlog,
+            memory,
         );
         Ok(Engine {
             store,
-            lost: crate::reconnect::Lost::default(),
+            lost: Lost::default(),
             awareness: Awareness::new(config.awareness_max_multiplier.get(), config.lifeguard),
             probe: Prober::new(first_probe),
-            sync: SyncState::new(first_sync, config.join_retry_initial),
-            history: VecDeque::with_capacity(config.history_len.min(64)),
+            joining: Joining::new(config.join_retry_initial),
+            sync: SyncState::new(first_sync),
+            history: std::collections::VecDeque::with_capacity(config.history_len.min(64)),
             config,
             rng,
             members,
             suspicions,
             gossip,
             stats: Stats::default(),
-            transmits: VecDeque::new(),
+            transmits: Outbox::new(memory),
             left: false,
             next_gossip,
-            events: VecDeque::new(),
-            tombstones: VecDeque::new(),
+            events: Outbox::new(memory),
+            tombstones: Tombstones::default(),
             scratch: Vec::new(),
             seen: SeenFilter::new(),
-            fresh: Vec::new(),
+            unseen: Vec::new(),
+            memory,
         })
     }
 
@@ -207,12 +208,12 @@ impl Engine {
     /// become alive members this node probes and syncs with; entries about this node, tombstones
     /// and members already known are skipped. Call it before [`Engine::join`].
     pub fn restore(&mut self, now: Instant, members: &[MemberState]) {
-        let fresh = members.iter().filter(|m| {
+        let unknown = members.iter().filter(|m| {
             m.state.is_live()
                 && m.name != self.members.local().name
                 && self.members.slot(m.name.as_str()).is_none()
         });
-        let records = intern_all(fresh.map(|m| Record {
+        let records = self.members.intern_all(unknown.map(|m| Record {
             name: m.name.clone(),
             addr: m.addr,
             meta: share_if_empty(m.meta.clone()),
@@ -227,7 +228,9 @@ impl Engine {
             let slot = self.members.insert_shared(record, State::Alive, now);
             self.probe.add(slot, &mut self.rng);
         }
-        self.probe.shrink();
+        if self.memory == MemoryUse::Compact {
+            self.probe.shrink();
+        }
     }
 
     /// Announces a graceful departure. The engine keeps answering probes and gossiping the
@@ -275,24 +278,24 @@ impl Engine {
         self.stats.datagrams_in += 1;
         self.stats.datagram_bytes_in += bytes.len() as u64;
         let mut msgs = std::mem::take(&mut self.scratch);
-        let mut fresh = std::mem::take(&mut self.fresh);
+        let mut unseen = std::mem::take(&mut self.unseen);
         let seen = &self.seen;
         let decoded = wire::decode_datagram_with(bytes, &mut msgs, |frame| {
             let h = xxh3_64(frame);
             if seen.contains(h) {
                 return false;
             }
-            fresh.push(h);
+            unseen.push(h);
             true
         });
         match decoded {
-            Err(e) => self.stats.drop_input(e.reason()),
+            Err(e) => self.stats.refuse(e.reason()),
             Ok(unknown) => {
-                for h in fresh.drain(..) {
+                for h in unseen.drain(..) {
                     self.seen.insert(h);
                 }
                 for _ in 0..unknown {
-                    self.stats.drop_input("unknown_kind");
+                    self.stats.refuse(DropReason::UnknownKind);
                 }
                 // News first, so that a refutation triggered by a piggybacked suspicion rides
                 // on the ack we are about to send.
@@ -331,9 +334,9 @@ impl Engine {
             }
         }
         msgs.clear();
-        fresh.clear();
+        unseen.clear();
         self.scratch = msgs;
-        self.fresh = fresh;
+        self.unseen = unseen;
     }
 
     /// Handles one whole stream message received from `from`.
@@ -341,84 +344,49 @@ impl Engine {
         self.stats.streams_in += 1;
         self.stats.stream_bytes_in += bytes.len() as u64;
         if bytes.len() > self.config.max_stream_bytes {
-            self.stats.drop_input("oversized");
+            self.stats.refuse(DropReason::Oversized);
             return;
         }
-        match wire::decode_stream(bytes) {
-            Ok(msg) => self.on_stream_message(now, from, msg),
-            Err(e) => self.stats.drop_input(e.reason()),
+        let msg = match wire::decode_stream(bytes) {
+            Ok(msg) => msg,
+            Err(e) => return self.stats.refuse(e.reason()),
+        };
+        match msg {
+            Message::PushPull(pp) => self.on_push_pull(now, from, pp),
+            Message::SyncDigest(d) => self.on_sync_digest(now, from, d),
+            Message::SyncBuckets(b) => self.on_sync_buckets(now, from, b),
+            Message::SyncEntries(e) => self.on_sync_entries(now, from, e),
+            Message::StateUpdate(_) | Message::KvUpdate(_) => self.on_store_update(now, from, msg),
+            Message::StoreHashes(h) => self.on_store_hashes(now, from, h),
+            Message::KvEntries(e) => self.on_kv_entries(now, from, e),
+            Message::StateEntries(e) => self.on_state_entries(now, from, e),
+            Message::KvCopy(c) => self.on_kv_copy(now, from, c),
+            Message::KvHeld(h) => self.on_kv_held(from, h),
+            _ => self.stats.refuse(DropReason::DatagramOnlyOnStream),
         }
     }
 
-    /// Runs the timers that are due at `now`.
+    /// Runs the timers that are due at `now`, in the order of [`Timer::ALL`].
     pub fn handle_timeout(&mut self, now: Instant) {
-        self.probe_timers(now);
-        while let Some(e) = self.suspicions.pop_expired(now) {
-            let Some(m) = self.members.by_name(e.name.as_str()) else {
-                continue;
-            };
-            if m.state != State::Suspect
-                || m.generation != e.generation
-                || m.incarnation != e.incarnation
-            {
-                continue;
-            }
-            self.stats.deaths_declared += 1;
-            let me = self.members.local().name.clone();
-            let mut u = Update::dead(Dead {
-                name: e.name,
-                generation: e.generation,
-                incarnation: e.incarnation,
-                from: me,
-            });
-            u.confirmations = e.confirmations;
-            self.apply(now, u, Via::Local);
+        for &timer in Timer::ALL {
+            self.fire(timer, now);
         }
-        if now >= self.next_gossip {
-            self.gossip_round(now);
-            self.next_gossip = (self.next_gossip + self.config.gossip_interval).max(now);
-            if self.next_gossip == now {
-                self.next_gossip = now + self.config.gossip_interval;
-            }
-        }
-        self.sync_timers(now);
-        self.collect_tombstones(now);
-        self.store_timers(now);
     }
 
     /// The next thing to send, if any.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        let t = self.transmits.pop_front();
-        if t.is_none() {
-            release_burst(&mut self.transmits);
-        }
-        t
+        self.transmits.pop()
     }
 
-    /// When [`Engine::handle_timeout`] should be called next.
+    /// When [`Engine::handle_timeout`] should be called next: the earliest deadline of any
+    /// timer of [`Timer::ALL`].
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let news = !self.gossip.is_empty() || !self.store.gossip.is_empty();
-        let gossip = news.then_some(self.next_gossip);
-        [
-            self.probe.next_deadline(self.probing()),
-            self.suspicions.next_deadline(),
-            gossip,
-            self.sync.next_deadline(self.syncing()),
-            self.tombstones.front().map(|t| t.expires),
-            self.store_next_deadline(),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        Timer::ALL.iter().filter_map(|&t| self.deadline(t)).min()
     }
 
     /// The next event, if any.
     pub fn poll_event(&mut self) -> Option<Event> {
-        let e = self.events.pop_front();
-        if e.is_none() {
-            release_burst(&mut self.events);
-        }
-        e
+        self.events.pop()
     }
 
     /// This node's own record.
@@ -469,7 +437,7 @@ impl Engine {
 
     /// Whether a seed has answered (or another member reached us).
     pub fn is_joined(&self) -> bool {
-        self.sync.joined || self.members.len() > 1
+        self.joining.joined() || self.members.len() > 1
     }
 
     /// Counters.
@@ -495,7 +463,113 @@ impl Engine {
         self.history.iter()
     }
 
-    pub(crate) fn cause(&self, via: Via, accuser: Option<Name>, confirmations: u32) -> Cause {
+    /// The timer table's deadlines: when `timer` wants to run next, if at all.
+    fn deadline(&self, timer: Timer) -> Option<Instant> {
+        let probing = self.probing();
+        match timer {
+            Timer::Relay => self.probe.relay_deadline(),
+            Timer::ProbePhase => self.probe.phase_deadline(),
+            Timer::Probe => self.probe.next_probe_deadline(probing),
+            Timer::Suspicion => self.suspicions.next_deadline(),
+            Timer::Gossip => self.news_waiting().then_some(self.next_gossip),
+            Timer::Join => self.joining.deadline(),
+            Timer::Sync => self.syncing().then(|| self.sync.deadline()),
+            Timer::Tombstone => self.tombstones.deadline(),
+            Timer::StorePush => self.store.push.deadline(),
+            Timer::CopyWait => self.store.copies.deadline(),
+            Timer::StateTtl => self.store.ttls.deadline(),
+            Timer::StateTombstone => self
+                .store
+                .own_tombstones
+                .deadline(self.config.tombstone_grace),
+            Timer::KvGc => self.store.kv_gc.deadline(self.kv_has_tombstones()),
+        }
+    }
+
+    /// The timer table's actions: runs `timer` if it is due at `now` (each checks itself).
+    fn fire(&mut self, timer: Timer, now: Instant) {
+        match timer {
+            Timer::Relay => self.relay_timer(now),
+            Timer::ProbePhase => self.probe_phase_timer(now),
+            Timer::Probe => self.probe_timer(now),
+            Timer::Suspicion => self.suspicion_timer(now),
+            Timer::Gossip => self.gossip_timer(now),
+            Timer::Join => self.join_timer(now),
+            Timer::Sync => self.sync_timer(now),
+            Timer::Tombstone => self.tombstone_timer(now),
+            Timer::StorePush => self.store_push_timer(now),
+            Timer::CopyWait => self.copy_wait_timer(now),
+            Timer::StateTtl => self.state_ttl_timer(now),
+            Timer::StateTombstone => self.state_tombstone_timer(now),
+            Timer::KvGc => self.kv_gc_timer(now),
+        }
+    }
+
+    /// Timer [`Timer::Gossip`]: a gossip round every `gossip_interval`.
+    fn gossip_timer(&mut self, now: Instant) {
+        if now < self.next_gossip {
+            return;
+        }
+        self.gossip_round(now);
+        self.next_gossip = (self.next_gossip + self.config.gossip_interval).max(now);
+        if self.next_gossip == now {
+            self.next_gossip = now + self.config.gossip_interval;
+        }
+    }
+
+    /// Whether membership or store news waits to be piggybacked.
+    fn news_waiting(&self) -> bool {
+        !self.gossip.is_empty() || !self.store.gossip.is_empty()
+    }
+
+    /// Sends one datagram to `to`: `first` messages, then as much queued news as fits.
+    fn send_datagram(&mut self, to: SocketAddr, first: &[Message]) {
+        let max = self.config.max_datagram_bytes;
+        let news = self.news_waiting();
+        let mut buf = Vec::with_capacity(if news { max } else { 64 });
+        wire::start_datagram(&mut buf);
+        for m in first {
+            wire::encode_message(m, &mut buf);
+        }
+        debug_assert!(buf.len() <= max);
+        if news {
+            let limit = self.config.retransmit_limit(self.members.live());
+            // Membership news first: failure detection must not wait behind data.
+            self.gossip.pack(limit, &mut buf, max);
+            // Store news is also pushed-and-pulled while it is fresh (see
+            // `Engine::store_push_timer`), so piggybacking needs fewer repeats than membership
+            // news, whose only other way is the much slower anti-entropy.
+            self.store
+                .gossip
+                .pack(limit.div_ceil(3).max(2), &mut buf, max);
+        }
+        self.stats.datagrams_out += 1;
+        self.stats.datagram_bytes_out += buf.len() as u64;
+        self.transmits.push(Transmit {
+            to,
+            kind: TransmitKind::Datagram,
+            bytes: buf,
+        });
+    }
+
+    /// Queues one stream message to `to`, if it respects `max_stream_bytes`.
+    fn send_stream(&mut self, to: SocketAddr, msg: &Message) {
+        let mut bytes = Vec::new();
+        wire::encode_stream(msg, &mut bytes);
+        if bytes.len() > self.config.max_stream_bytes {
+            self.stats.streams_too_large += 1;
+            return;
+        }
+        self.stats.streams_out += 1;
+        self.stats.stream_bytes_out += bytes.len() as u64;
+        self.transmits.push(Transmit {
+            to,
+            kind: TransmitKind::Stream,
+            bytes,
+        });
+    }
+
+    fn cause(&self, via: Via, accuser: Option<Name>, confirmations: u32) -> Cause {
         Cause {
             via,
             accuser,
@@ -505,7 +579,7 @@ impl Engine {
     }
 
     /// Records an event about the member in `slot` (as it is now).
-    pub(crate) fn emit(&mut self, now: Instant, kind: EventKind, slot: Slot, cause: Cause) {
+    fn emit(&mut self, now: Instant, kind: EventKind, slot: Slot, cause: Cause) {
         let event = Event {
             at: now,
             kind,
@@ -516,52 +590,12 @@ impl Engine {
             self.history.pop_front();
         }
         self.history.push_back(event.clone());
-        if self.events.len() >= self.config.max_pending_events {
-            self.events.pop_front();
+        if self
+            .events
+            .push_bounded(event, self.config.max_pending_events)
+        {
             self.stats.events_dropped += 1;
         }
-        self.events.push_back(event);
-    }
-
-    /// Up to `k` distinct random members other than this node that satisfy `accept`.
-    pub(crate) fn random_members(
-        &mut self,
-        k: usize,
-        accept: impl Fn(&Member) -> bool,
-    ) -> Vec<Slot> {
-        let n = self.members.len();
-        if n <= 1 || k == 0 {
-            return Vec::new();
-        }
-        let mut out = Vec::with_capacity(k);
-        if n > 4 * k + 16 {
-            // Large table: sample, with a bounded number of tries.
-            for _ in 0..(8 * k + 32) {
-                let slot = self.rng.random_range(1..n) as Slot;
-                if !out.contains(&slot) && accept(self.members.get(slot)) {
-                    out.push(slot);
-                    if out.len() == k {
-                        return out;
-                    }
-                }
-            }
-        }
-        let candidates: Vec<Slot> = (1..n as Slot)
-            .filter(|s| !out.contains(s) && accept(self.members.get(*s)))
-            .collect();
-        let missing = k - out.len();
-        out.extend(candidates.choose_multiple(&mut self.rng, missing).copied());
-        out
-    }
-}
-
-/// Gives back the memory of a drained queue that a burst grew (a state transfer of N members
-/// queues N events at once); without this, every engine of a large simulation would keep
-/// N events' worth of capacity for good.
-fn release_burst<T>(queue: &mut VecDeque<T>) {
-    const KEEP: usize = 64;
-    if queue.is_empty() && queue.capacity() > 16 * KEEP {
-        queue.shrink_to(KEEP);
     }
 }
 

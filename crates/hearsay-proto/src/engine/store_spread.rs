@@ -6,15 +6,13 @@
 //! large for that are pushed over streams to `gossip_fanout` random members, and every member
 //! that learns one this way pushes it on once. Anything lost is repaired by anti-entropy.
 
+use super::Engine;
+use crate::stats::DropReason;
+use crate::store::{KvEntry, StoreEvent};
+use crate::wire::{self, KvUpdate, Message, State, StateUpdate};
 use std::net::SocketAddr;
 use std::time::Instant;
-
 use xxhash_rust::xxh3::xxh3_64_with_seed;
-
-use super::StoreEvent;
-use crate::engine::Engine;
-use crate::wire::State;
-use crate::wire::{self, KvUpdate, Message, StateUpdate};
 
 /// Seeds that keep the two stores' gossip keys apart.
 const STATE_SEED: u64 = 0x57a7e;
@@ -23,12 +21,7 @@ const KV_SEED: u64 = 0x6b76;
 impl Engine {
     /// Judges a state update (from a peer when `from` is set, else this node's own write) and,
     /// when it is news, records it and spreads it. Returns whether it was news.
-    pub(crate) fn apply_state_update(
-        &mut self,
-        now: Instant,
-        u: StateUpdate,
-        from: Option<SocketAddr>,
-    ) -> bool {
+    pub(super) fn apply_state_update(&mut self, u: StateUpdate, from: Option<SocketAddr>) -> bool {
         if from.is_some() && !self.accept_state_from_peer(&u.owner, u.generation) {
             return false;
         }
@@ -36,14 +29,13 @@ impl Engine {
             .as_ref()
             .is_some_and(|v| v.len() > self.config.max_value_bytes)
         {
-            self.stats.drop_input("value_too_large");
+            self.stats.refuse(DropReason::ValueTooLarge);
             return false;
         }
         let mut changes = Vec::new();
         if !self.store.states.apply(&u, &mut changes) {
             return false;
         }
-        let _ = now;
         for (key, value) in changes {
             self.emit_store(StoreEvent::State {
                 owner: u.owner.clone(),
@@ -63,21 +55,21 @@ impl Engine {
     /// Whether a peer's news about `owner`'s state may be taken: only about a member this node
     /// believes live in that same start (state of dead, left or unknown members would linger,
     /// and this node is the only authority on its own state).
-    pub(crate) fn accept_state_from_peer(&mut self, owner: &crate::Name, generation: u64) -> bool {
+    pub(super) fn accept_state_from_peer(&mut self, owner: &crate::Name, generation: u64) -> bool {
         if *owner == self.members.local().name {
             return false;
         }
         match self.members.by_name(owner.as_str()) {
             Some(m) if m.state.is_live() && m.generation == generation => true,
             _ => {
-                self.stats.drop_input("state_of_unknown_member");
+                self.stats.refuse(DropReason::StateOfUnknownMember);
                 false
             }
         }
     }
 
     /// Judges an entry of the cluster-wide map and, when it wins, records it and spreads it.
-    pub(crate) fn apply_kv_update(
+    pub(super) fn apply_kv_update(
         &mut self,
         now: Instant,
         u: KvUpdate,
@@ -93,7 +85,7 @@ impl Engine {
 
     /// Judges an entry of the cluster-wide map (a peer's when `from` is set) and keeps it if it
     /// wins, reporting the change; returns whether it did. Spreading is the caller's choice.
-    pub(crate) fn record_kv(
+    pub(super) fn record_kv(
         &mut self,
         now: Instant,
         u: &KvUpdate,
@@ -102,7 +94,7 @@ impl Engine {
         if !self.accept_kv_from_peer(now, u, from) {
             return false;
         }
-        let entry = super::KvEntry {
+        let entry = KvEntry {
             stamp: u.stamp,
             writer: u.writer.clone(),
             value: u.value.clone(),
@@ -119,7 +111,7 @@ impl Engine {
     }
 
     /// Checks a peer's map entry: value size and clock skew (a local write passes).
-    pub(crate) fn accept_kv_from_peer(
+    pub(super) fn accept_kv_from_peer(
         &mut self,
         now: Instant,
         u: &KvUpdate,
@@ -132,7 +124,7 @@ impl Engine {
             .as_ref()
             .is_some_and(|v| v.len() > self.config.max_value_bytes)
         {
-            self.stats.drop_input("value_too_large");
+            self.stats.refuse(DropReason::ValueTooLarge);
             return false;
         }
         if !self
@@ -140,7 +132,7 @@ impl Engine {
             .hlc
             .observe(now, u.stamp, self.config.max_clock_skew)
         {
-            self.stats.drop_input("clock_skew");
+            self.stats.refuse(DropReason::ClockSkew);
             return false;
         }
         true
@@ -153,12 +145,14 @@ impl Engine {
             let mut bytes = Vec::with_capacity(len);
             wire::encode_message(&msg, &mut bytes);
             if self.store.gossip.push(id, bytes.into_boxed_slice()) {
-                self.stats.drop_input("store_queue_full");
+                self.stats.store_queue_full += 1;
             }
             return;
         }
         let fanout = self.config.gossip_fanout as usize;
-        let targets = self.random_members(fanout + 1, |m| m.state == State::Alive);
+        let targets = self
+            .members
+            .random(&mut self.rng, fanout + 1, |m| m.state == State::Alive);
         let mut sent = 0;
         for slot in targets {
             let addr = self.members.get(slot).addr;
@@ -171,10 +165,10 @@ impl Engine {
     }
 
     /// Handles a store update that arrived on a datagram or a stream.
-    pub(crate) fn on_store_update(&mut self, now: Instant, from: SocketAddr, msg: Message) {
+    pub(super) fn on_store_update(&mut self, now: Instant, from: SocketAddr, msg: Message) {
         match msg {
             Message::StateUpdate(u) => {
-                self.apply_state_update(now, u, Some(from));
+                self.apply_state_update(u, Some(from));
             }
             Message::KvUpdate(u) => {
                 self.apply_kv_update(now, u, Some(from));
