@@ -64,6 +64,7 @@ counters! {
     Local gossip_queue_full: "Membership news dropped from a full gossip queue (anti-entropy repairs it).",
     Local store_queue_full: "Store news dropped from a full store gossip queue (anti-entropy repairs it).",
     Local sync_timeouts: "Syncs this node started that got no answer within stream_timeout.",
+    Local reconnect_timeouts: "Reconnection attempts to members believed dead that got no answer.",
     Local streams_too_large: "Stream messages not sent because they exceeded max_stream_bytes.",
     Local bad_restored_entries: "Map entries the driver restored that were refused (bad key or value).",
 }
@@ -195,4 +196,10 @@ drop_reasons! {
     LateAck = "late_ack",
     /// A nack for no probe under way.
     LateNack = "late_nack",
+    /// A claim about a member far above its known incarnation (see `MAX_INCARNATION_STEP`).
+    ImplausibleIncarnation = "implausible_incarnation",
+    /// A suspicion or death of a start of a live member never seen alive.
+    ImplausibleGeneration = "implausible_generation",
+    /// Store entries asking for an answer outside a repair exchange this node is in.
+    UnsolicitedRepair = "unsolicited_repair",
 }

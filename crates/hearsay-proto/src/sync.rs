@@ -89,6 +89,9 @@ pub(crate) struct SyncState {
     avoid_dead: bool,
     /// Next attempt to reach a member believed dead (see [`crate::reconnect`]).
     next_reconnect: Instant,
+    /// The reconnection attempt under way: a slot of its own, so that attempts to addresses
+    /// that never answer do not hold up syncs with live members.
+    reconnecting: Option<Pending>,
     /// When a store repair last found differences: syncs stay frequent while stores differ.
     store_repaired_at: Option<Instant>,
 }
@@ -117,15 +120,39 @@ impl SyncState {
             pending: None,
             avoid_dead: false,
             next_reconnect: first_sync,
+            reconnecting: None,
             store_repaired_at: None,
         }
     }
 
-    /// The sync timer's deadline: the pending sync's, else the next sync or reconnection.
+    /// The sync timer's deadline: the pending sync's, else the next sync.
     pub fn deadline(&self) -> Instant {
-        self.pending
+        self.pending.as_ref().map_or(self.next_sync, |p| p.deadline)
+    }
+
+    /// The reconnection timer's deadline: the attempt under way's, else the next attempt.
+    pub fn reconnect_deadline(&self) -> Instant {
+        self.reconnecting
             .as_ref()
-            .map_or(self.next_sync.min(self.next_reconnect), |p| p.deadline)
+            .map_or(self.next_reconnect, |p| p.deadline)
+    }
+
+    /// Where the reconnection attempt under way stands at `now`; one that timed out is
+    /// abandoned.
+    pub fn reconnect_waiting(&mut self, now: Instant) -> Waiting {
+        match &self.reconnecting {
+            None => Waiting::Idle,
+            Some(p) if now >= p.deadline => {
+                self.reconnecting = None;
+                Waiting::TimedOut
+            }
+            Some(_) => Waiting::Answer,
+        }
+    }
+
+    /// A reconnection attempt to `peer` started; its answer is due by `deadline`.
+    pub fn start_reconnect(&mut self, peer: SocketAddr, deadline: Instant) {
+        self.reconnecting = Some(Pending { peer, deadline });
     }
 
     /// Where the sync under way stands at `now`; one that timed out is abandoned, and the next
@@ -178,16 +205,23 @@ impl SyncState {
         self.pending = Some(Pending { peer, deadline });
     }
 
-    /// Whether the sync under way is with `peer`.
+    /// Whether the sync or reconnection attempt under way is with `peer`.
     pub fn awaits(&self, peer: SocketAddr) -> bool {
-        self.pending.as_ref().is_some_and(|p| p.peer == peer)
+        [&self.pending, &self.reconnecting]
+            .into_iter()
+            .flatten()
+            .any(|p| p.peer == peer)
     }
 
-    /// Ends the sync under way if it is with `peer`; returns whether it was.
+    /// Ends the sync or reconnection attempt under way with `peer`; returns whether there was
+    /// one.
     pub fn finish(&mut self, peer: SocketAddr) -> bool {
-        let ours = self.awaits(peer);
-        if ours {
-            self.pending = None;
+        let mut ours = false;
+        for slot in [&mut self.pending, &mut self.reconnecting] {
+            if slot.as_ref().is_some_and(|p| p.peer == peer) {
+                *slot = None;
+                ours = true;
+            }
         }
         ours
     }

@@ -38,9 +38,11 @@ timers! {
     Gossip,
     /// A join retry while no seed has answered.
     Join,
-    /// Anti-entropy: the sync under way timed out, or the next one (or a reconnection attempt
-    /// to a member believed dead, see [`crate::reconnect`]) is due.
+    /// Anti-entropy: the sync under way timed out, or the next one is due.
     Sync,
+    /// A reconnection attempt to a member believed dead (after a partition heals, see
+    /// [`crate::reconnect`]), in a slot of its own.
+    Reconnect,
     /// Dead and left members whose retention ran out are forgotten.
     Tombstone,
     /// A push-pull comparison of a store that changed recently.

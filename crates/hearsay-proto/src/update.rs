@@ -8,7 +8,12 @@ use std::time::Instant;
 
 use crate::Name;
 use crate::member::Version;
+use crate::stats::DropReason;
 use crate::wire::{Alive, Dead, MemberState, Meta, State};
+
+/// How far above the known incarnation of a member a claim may go. Honest news is at most a
+/// few refutations or updates ahead of what a node knows; this leaves room for thousands.
+pub(crate) const MAX_INCARNATION_STEP: u32 = 1 << 10;
 
 /// A dead or left member waiting to be forgotten.
 pub(crate) struct Tombstone {
@@ -142,6 +147,26 @@ impl Update {
             confirmations: 0,
             decided_elsewhere: false,
         }
+    }
+
+    /// Whether this claim is believable against `known`, this node's record of the member
+    /// (`Err` says why not). A member's incarnation grows by one per refutation or update, and
+    /// only the member raises it; a claim far above the known one (an incarnation of
+    /// `u32::MAX`, say) would pin the member where its refutations can no longer win. A
+    /// suspicion or death of a start of the member never seen alive (a newer generation than
+    /// the known live one) would silence the member, which cannot answer for a start it is not.
+    /// One message must never take a live member out: such claims are refused.
+    pub fn plausible_against(&self, known: Version) -> Result<(), DropReason> {
+        if self.generation > known.generation && self.state != State::Alive && known.state.is_live()
+        {
+            return Err(DropReason::ImplausibleGeneration);
+        }
+        if self.generation == known.generation
+            && self.incarnation > known.incarnation.saturating_add(MAX_INCARNATION_STEP)
+        {
+            return Err(DropReason::ImplausibleIncarnation);
+        }
+        Ok(())
     }
 
     pub(crate) fn version(&self) -> Version {

@@ -32,6 +32,10 @@ impl Engine {
         };
         let old = self.members.get(slot);
         let (old_state, old_generation) = (old.state, old.generation);
+        if let Err(reason) = u.plausible_against(old.version()) {
+            self.stats.refuse(reason);
+            return;
+        }
         if !u.version().supersedes(old.version()) {
             let same = u.generation == old.generation && u.incarnation == old.incarnation;
             // Another accuser of a suspect we already suspect: an independent confirmation.
@@ -145,6 +149,10 @@ impl Engine {
             return;
         }
         let me = self.members.local();
+        if let Err(reason) = u.plausible_against(me.version()) {
+            self.stats.refuse(reason);
+            return;
+        }
         if u.generation > me.generation {
             // Another process runs under our name and started later than us.
             self.stats.refuse(DropReason::NameConflict);

@@ -31,7 +31,8 @@
 //! | `Suspicion` | `engine/claims.rs` | `suspicion.rs` |
 //! | `Gossip` | `engine/gossiping.rs` | `gossip.rs`, this file (`next_gossip`) |
 //! | `Join` | `engine/syncing.rs` | `sync.rs` (`Joining`) |
-//! | `Sync` (and reconnection) | `engine/syncing.rs`, `engine/reconnecting.rs` | `sync.rs` (`SyncState`), `reconnect.rs` |
+//! | `Sync` | `engine/syncing.rs` | `sync.rs` (`SyncState`) |
+//! | `Reconnect` | `engine/syncing.rs`, `engine/reconnecting.rs` | `sync.rs` (`SyncState`), `reconnect.rs` (`Lost`) |
 //! | `Tombstone` | `engine/claims.rs` | `update.rs` (`Tombstones`) |
 //! | `StorePush` | `engine/store_repair.rs` | `store/schedule.rs` (`PushSchedule`) |
 //! | `CopyWait` | `engine/store_copies.rs` | `store/schedule.rs` (`Copies`) |
@@ -474,6 +475,7 @@ impl Engine {
             Timer::Gossip => self.news_waiting().then_some(self.next_gossip),
             Timer::Join => self.joining.deadline(),
             Timer::Sync => self.syncing().then(|| self.sync.deadline()),
+            Timer::Reconnect => self.syncing().then(|| self.sync.reconnect_deadline()),
             Timer::Tombstone => self.tombstones.deadline(),
             Timer::StorePush => self.store.push.deadline(),
             Timer::CopyWait => self.store.copies.deadline(),
@@ -496,6 +498,7 @@ impl Engine {
             Timer::Gossip => self.gossip_timer(now),
             Timer::Join => self.join_timer(now),
             Timer::Sync => self.sync_timer(now),
+            Timer::Reconnect => self.reconnect_timer(now),
             Timer::Tombstone => self.tombstone_timer(now),
             Timer::StorePush => self.store_push_timer(now),
             Timer::CopyWait => self.copy_wait_timer(now),

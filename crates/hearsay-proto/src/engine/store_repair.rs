@@ -49,10 +49,7 @@ impl Engine {
             let (ids, hashes) = tree.groups();
             self.stats.store_repairs += 1;
             self.store_differs(now);
-            self.send_stream(
-                from,
-                &Message::StoreHashes(StoreHashes { store, ids, hashes }),
-            );
+            self.send_hashes(now, from, StoreHashes { store, ids, hashes });
         }
     }
 
@@ -80,13 +77,22 @@ impl Engine {
         let peer = self.members.get(slot).addr;
         for store in recent {
             let root = self.store.tree(store).root();
-            let msg = Message::StoreHashes(StoreHashes {
+            let hashes = StoreHashes {
                 store,
                 ids: vec![tree::ROOT_ID],
                 hashes: vec![root],
-            });
-            self.send_stream(peer, &msg);
+            };
+            self.send_hashes(now, peer, hashes);
         }
+    }
+
+    /// Sends tree hashes to `peer`, opening (or renewing) a repair exchange with it: only
+    /// then may it ask for this node's entries.
+    fn send_hashes(&mut self, now: Instant, peer: SocketAddr, hashes: StoreHashes) {
+        let until = now + 4 * self.config.stream_timeout;
+        let leaves = self.store.leaves();
+        self.store.exchanges.open(peer, until, leaves);
+        self.send_stream(peer, &Message::StoreHashes(hashes));
     }
 
     /// A store differs from a peer's: sync again soon (like after a membership repair), so that
@@ -108,12 +114,12 @@ impl Engine {
         }
         self.store_differs(now);
         if !ids.is_empty() {
-            let msg = Message::StoreHashes(StoreHashes {
+            let hashes = StoreHashes {
                 store: h.store,
                 ids,
                 hashes,
-            });
-            self.send_stream(from, &msg);
+            };
+            self.send_hashes(now, from, hashes);
         }
         if !leaves.is_empty() {
             match h.store {
@@ -238,7 +244,7 @@ impl Engine {
                 total: e.total,
             });
         }
-        if e.reply {
+        if e.reply && self.may_answer(now, from, StoreKind::Kv, e.leaves.len()) {
             self.send_kv_leaves(from, &e.leaves, Reply::Not, &skip);
         }
     }
@@ -269,8 +275,25 @@ impl Engine {
                 });
             }
         }
-        if e.reply {
+        if e.reply && self.may_answer(now, from, StoreKind::State, e.leaves.len()) {
             self.send_state_leaves(from, &e.leaves, Reply::Not);
         }
+    }
+
+    /// Whether `from` may have this node's entries of `leaves` leaves of `store`: only inside
+    /// a repair exchange this node opened, within its budget (see
+    /// [`crate::store::RepairExchanges`]).
+    fn may_answer(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        store: StoreKind,
+        leaves: usize,
+    ) -> bool {
+        let ok = self.store.exchanges.answer(from, now, store, leaves);
+        if !ok {
+            self.stats.refuse(DropReason::UnsolicitedRepair);
+        }
+        ok
     }
 }

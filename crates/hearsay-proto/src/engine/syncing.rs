@@ -73,8 +73,8 @@ impl Engine {
         !self.left && self.members.len() > 1
     }
 
-    /// Timer [`crate::timer::Timer::Sync`]: the sync under way timed out, or the next sync
-    /// (or reconnection attempt) is due.
+    /// Timer [`crate::timer::Timer::Sync`]: the sync under way timed out, or the next sync is
+    /// due.
     pub(super) fn sync_timer(&mut self, now: Instant) {
         if !self.syncing() {
             return;
@@ -88,13 +88,6 @@ impl Engine {
                 self.stats.sync_timeouts += 1;
                 return;
             }
-        }
-        let next_reconnect = now + self.reconnect_period();
-        if self.sync.reconnect_due(now, next_reconnect)
-            && let Some(peer) = self.reconnect_target(now)
-        {
-            self.start_sync(now, peer);
-            return;
         }
         if !self.sync.sync_due(now) {
             return;
@@ -122,9 +115,36 @@ impl Engine {
         self.start_sync(now, peer);
     }
 
+    /// Timer [`crate::timer::Timer::Reconnect`]: the reconnection attempt under way timed
+    /// out, or the next one is due (see [`crate::reconnect`]). Attempts have a slot of their
+    /// own: many dead addresses must not crowd out syncs between live members.
+    pub(super) fn reconnect_timer(&mut self, now: Instant) {
+        if !self.syncing() {
+            return;
+        }
+        match self.sync.reconnect_waiting(now) {
+            Waiting::Idle => {}
+            Waiting::Answer => return,
+            Waiting::TimedOut => self.stats.reconnect_timeouts += 1,
+        }
+        let next_reconnect = now + self.reconnect_period();
+        if self.sync.reconnect_due(now, next_reconnect)
+            && let Some(peer) = self.reconnect_target(now)
+        {
+            self.sync
+                .start_reconnect(peer, now + self.config.stream_timeout);
+            self.send_digest(peer);
+        }
+    }
+
     /// Sends a sync digest to `peer` and waits for its answer.
     fn start_sync(&mut self, now: Instant, peer: SocketAddr) {
         self.sync.start(peer, now + self.config.stream_timeout);
+        self.send_digest(peer);
+    }
+
+    /// Our digest and store roots, which start a sync.
+    fn send_digest(&mut self, peer: SocketAddr) {
         self.stats.syncs += 1;
         let d = self.members.digest();
         let msg = Message::SyncDigest(SyncDigest {

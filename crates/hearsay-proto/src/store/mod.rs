@@ -40,7 +40,7 @@ use crate::wire::{Key, StoreKind, Value};
 pub(crate) use hlc::Hlc;
 pub(crate) use kv::ClusterKv;
 pub(crate) use node_state::NodeStates;
-pub(crate) use schedule::{Copies, KvGc, OwnTombstones, PushSchedule, Ttls};
+pub(crate) use schedule::{Copies, KvGc, OwnTombstones, PushSchedule, RepairExchanges, Ttls};
 
 /// Largest stream message of entries sent in one piece during a repair; a larger set of
 /// differing leaves goes out as several messages (progress shows between them).
@@ -122,6 +122,8 @@ pub(crate) struct Stores {
     pub push: PushSchedule,
     /// Writes waiting for copies on other members.
     pub copies: Copies,
+    /// Repair exchanges this node is in (who may ask for its entries).
+    pub exchanges: RepairExchanges,
 }
 
 impl Stores {
@@ -137,6 +139,15 @@ impl Stores {
             kv_gc: KvGc::new(now),
             push: PushSchedule::new(now),
             copies: Copies::default(),
+            exchanges: RepairExchanges::default(),
+        }
+    }
+
+    /// Leaves of each store's tree: the budget of one repair exchange.
+    pub fn leaves(&self) -> PerStore<u32> {
+        PerStore {
+            state: self.states.tree().shape().leaves(),
+            kv: self.kv.tree().shape().leaves(),
         }
     }
 

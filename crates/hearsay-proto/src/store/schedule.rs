@@ -243,3 +243,51 @@ impl Copies {
         self.waits.values().map(|w| w.deadline).min()
     }
 }
+
+/// Peers this node is in a repair exchange with, at most.
+const MAX_EXCHANGES: usize = 64;
+
+/// Repair exchanges this node is in: a peer may ask for this node's entries (entries with
+/// `reply` set) only after this node sent it tree hashes, and for at most as many leaves as
+/// the store has, per exchange. Anything else is an unsolicited request, refused, so that
+/// nobody can make a node stream its stores at will.
+#[derive(Default)]
+pub(crate) struct RepairExchanges {
+    /// (peer, until, leaves it may still ask for), oldest first.
+    open: VecDeque<(SocketAddr, Instant, PerStore<u32>)>,
+}
+
+impl RepairExchanges {
+    /// This node sent `peer` tree hashes: an exchange is open (again) until `until`, with a
+    /// fresh budget of `leaves` per store.
+    pub fn open(&mut self, peer: SocketAddr, until: Instant, leaves: PerStore<u32>) {
+        self.open.retain(|(p, _, _)| *p != peer);
+        if self.open.len() >= MAX_EXCHANGES {
+            self.open.pop_front();
+        }
+        self.open.push_back((peer, until, leaves));
+    }
+
+    /// Whether `peer` may have this node's entries of `leaves` leaves of `store` at `now`;
+    /// if so, they come out of the exchange's budget.
+    pub fn answer(
+        &mut self,
+        peer: SocketAddr,
+        now: Instant,
+        store: StoreKind,
+        leaves: usize,
+    ) -> bool {
+        self.open.retain(|(_, until, _)| *until > now);
+        let Some((_, _, budget)) = self.open.iter_mut().find(|(p, _, _)| *p == peer) else {
+            return false;
+        };
+        let Ok(leaves) = u32::try_from(leaves) else {
+            return false;
+        };
+        if budget[store] < leaves {
+            return false;
+        }
+        budget[store] -= leaves;
+        true
+    }
+}

@@ -2,5 +2,6 @@
 
 mod cluster;
 mod harness;
+mod hostile;
 mod single;
 mod store;

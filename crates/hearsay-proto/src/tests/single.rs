@@ -10,7 +10,7 @@ use crate::wire::{
 };
 use crate::{Config, DropReason, Engine, EventKind, LocalNode, Meta, Name, TransmitKind};
 
-fn engine() -> (Engine, std::time::Instant) {
+pub(super) fn engine() -> (Engine, std::time::Instant) {
     let now = crate::test_epoch();
     let local = LocalNode {
         name: Name::new("me").unwrap(),
@@ -22,7 +22,7 @@ fn engine() -> (Engine, std::time::Instant) {
 }
 
 /// An engine that knows four alive members `p1`..`p4`, with the resulting output drained.
-fn engine_knowing_four() -> (Engine, std::time::Instant) {
+pub(super) fn engine_knowing_four() -> (Engine, std::time::Instant) {
     let (mut e, now) = engine();
     for i in 1..=4 {
         e.handle_datagram(
@@ -36,7 +36,7 @@ fn engine_knowing_four() -> (Engine, std::time::Instant) {
     (e, now)
 }
 
-fn datagram(msgs: &[Message]) -> Vec<u8> {
+pub(super) fn datagram(msgs: &[Message]) -> Vec<u8> {
     let mut b = Vec::new();
     wire::start_datagram(&mut b);
     for m in msgs {
