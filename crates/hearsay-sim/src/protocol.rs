@@ -16,10 +16,13 @@ use hearsay_proto::{
 };
 
 use crate::addr::index_of_name;
-use crate::metrics::Counters;
+use crate::counters::Counters;
+use crate::error::SimError;
 use crate::scenario::Scenario;
-use crate::simulation::{HISTORY_LEN, SimError};
 use crate::stores::Stores;
+
+/// State-change history each engine keeps; small, to save memory at 10,000 nodes.
+pub const HISTORY_LEN: usize = 16;
 
 /// Who a member is when it starts.
 #[derive(Debug, Clone)]

@@ -9,6 +9,7 @@
 use rand::Rng;
 
 use crate::addr::addr_of;
+use crate::parallel::worker_threads;
 use crate::protocol::{Peer, Protocol};
 use crate::queue::{Action, Pending};
 use crate::scenario::JOIN_WINDOW;
@@ -144,9 +145,4 @@ impl<P: Protocol> Simulation<P> {
         let deadline = engine.poll_timeout().map(|d| self.nanos(d));
         self.reschedule(i, deadline, false);
     }
-}
-
-/// Threads for embarrassingly parallel setup and teardown work.
-pub(crate) fn worker_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
 }

@@ -10,49 +10,29 @@
 
 use std::time::{Duration, Instant};
 
-use hearsay_proto::{ConfigError, Engine, Name, Transmit};
+use hearsay_proto::{Engine, Name, Transmit};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use xxhash_rust::xxh3::Xxh3Default;
 
 use crate::addr::name_of;
+use crate::counters::Counters;
+use crate::error::SimError;
 use crate::memory::peak_rss_mb;
-use crate::metrics::{Counters, Metrics};
+use crate::metrics::Metrics;
 use crate::network::Network;
 use crate::node::Node;
 use crate::observer::Observer;
+use crate::parallel::drop_in_parallel;
 use crate::protocol::Protocol;
 use crate::queue::{Agenda, Nanos, Pending};
 use crate::report::Report;
-use crate::scenario::{Scenario, ScenarioError};
-use crate::setup::worker_threads;
+use crate::scenario::Scenario;
+use crate::store_progress::StoreRun;
 use crate::store_report::StoreFigures;
-use crate::store_run::StoreRun;
 
 /// Period of the convergence check and of [`Observer::on_tick`].
 pub const TICK: Duration = Duration::from_millis(100);
-
-/// State-change history each engine keeps; small, to save memory at 10,000 nodes.
-pub const HISTORY_LEN: usize = 16;
-
-/// Why a simulation cannot start.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[non_exhaustive]
-pub enum SimError {
-    /// The scenario makes no sense; nothing ran.
-    #[error(transparent)]
-    Scenario(#[from] ScenarioError),
-    /// The engine refused the configuration derived from the scenario; nothing ran.
-    #[error("engine configuration: {0}")]
-    Config(#[from] ConfigError),
-    /// The scenario drives replicated stores (`--kv-*`, `--state-*`) and the protocol has
-    /// none; nothing ran.
-    #[error("{protocol} has no replicated stores; KV and per-node state scenarios need hearsay")]
-    NoStores {
-        /// The protocol's short name.
-        protocol: &'static str,
-    },
-}
 
 /// What a run produced.
 #[derive(Debug, Clone, PartialEq)]
@@ -400,21 +380,6 @@ impl<P: Protocol> Simulation<P> {
 /// Runs `scenario` without observers and returns its report.
 pub fn run(scenario: Scenario) -> Result<Report, SimError> {
     Ok(Simulation::new(scenario)?.run(&mut ()).report)
-}
-
-/// Frees the engines on several threads: at 10,000 nodes they hold 10^8 member records,
-/// and freeing them one by one takes seconds.
-fn drop_in_parallel<P: Send>(mut nodes: Vec<Node<P>>) {
-    let per_thread = nodes.len().div_ceil(worker_threads()).max(1);
-    std::thread::scope(|scope| {
-        for chunk in nodes.chunks_mut(per_thread) {
-            scope.spawn(move || {
-                for node in chunk {
-                    node.engine = None;
-                }
-            });
-        }
-    });
 }
 
 pub(crate) fn nanos_of(d: Duration) -> Nanos {

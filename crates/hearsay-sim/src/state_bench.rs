@@ -24,9 +24,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::error::SimError;
 use crate::observer::Observer;
 use crate::scenario::Scenario;
-use crate::simulation::{SimError, Simulation, TrafficSoFar};
+use crate::simulation::{Simulation, TrafficSoFar};
 use crate::store_load::StateLoad;
 
 /// Longest wait for the views to converge (t0) from the start.

@@ -1,12 +1,9 @@
 //! Workloads for the replicated stores: what a KV scenario writes (`--kv-*`) and what a
-//! per-node state scenario sets (`--state-*`), and the checks that they make sense.
-//!
-//! Both are off unless asked for, so runs without them are exactly the runs of before.
+//! per-node state scenario sets (`--state-*`), and their limits (checked with the rest of
+//! the scenario in [`Scenario::validate`](crate::Scenario::validate)). Both are off unless
+//! asked for.
 
 use std::time::Duration;
-
-use crate::duration::format_duration;
-use crate::scenario::{Scenario, ScenarioError, out_of_range};
 
 /// Default bytes of a map value (`--kv-value-bytes`).
 pub const DEFAULT_KV_VALUE_BYTES: u32 = 100;
@@ -16,14 +13,14 @@ pub const DEFAULT_KV_WRITE_FOR: Duration = Duration::from_secs(10);
 pub const DEFAULT_STATE_VALUE_BYTES: u32 = 16;
 
 /// Largest value either workload writes: the engine's default `max_value_bytes`.
-const MAX_VALUE_BYTES: u32 = 1 << 20;
+pub(crate) const MAX_VALUE_BYTES: u32 = 1 << 20;
 /// Most preloaded map keys (each member holds them all; shared values keep this cheap, but
 /// the trees and indexes are per member).
-const MAX_KV_KEYS: u32 = 10_000_000;
+pub(crate) const MAX_KV_KEYS: u32 = 10_000_000;
 /// Most keys per member for per-node state.
-const MAX_STATE_KEYS: u32 = 100_000;
+pub(crate) const MAX_STATE_KEYS: u32 = 100_000;
 /// Most map writes per second across the cluster.
-const MAX_WRITES_PER_S: f64 = 1_000_000.0;
+pub(crate) const MAX_WRITES_PER_S: f64 = 1_000_000.0;
 
 /// The cluster-wide map's workload (`--kv-keys`, `--kv-writes` and their companions).
 #[derive(Debug, Clone, PartialEq)]
@@ -87,119 +84,5 @@ impl StateLoad {
             value_bytes: DEFAULT_STATE_VALUE_BYTES,
             at: None,
         }
-    }
-}
-
-/// Checks the store workloads of `s`.
-pub(crate) fn check_store_loads(s: &Scenario) -> Result<(), ScenarioError> {
-    let after_end = |flag: &'static str, at: Duration| ScenarioError::AfterEnd {
-        flag,
-        value: format_duration(at),
-        duration: format_duration(s.duration),
-    };
-    if let Some(kv) = &s.kv {
-        if kv.keys > MAX_KV_KEYS {
-            return Err(out_of_range(
-                "--kv-keys",
-                kv.keys,
-                format!("0 to {MAX_KV_KEYS}"),
-            ));
-        }
-        check_value_bytes("--kv-value-bytes", kv.value_bytes)?;
-        if !(kv.writes_per_s.is_finite() && (0.0..=MAX_WRITES_PER_S).contains(&kv.writes_per_s)) {
-            return Err(out_of_range(
-                "--kv-writes",
-                kv.writes_per_s,
-                format!("a rate from 0 to {MAX_WRITES_PER_S} writes per second"),
-            ));
-        }
-        if kv.write_for.is_zero() {
-            return Err(out_of_range(
-                "--kv-write-for",
-                format_duration(kv.write_for),
-                "a positive duration such as 10s",
-            ));
-        }
-        if let Some(at) = kv.write_at
-            && at >= s.duration
-        {
-            return Err(after_end("--kv-write-at", at));
-        }
-    }
-    if let Some(state) = &s.state {
-        if !(1..=MAX_STATE_KEYS).contains(&state.keys_per_node) {
-            return Err(out_of_range(
-                "--state-keys",
-                state.keys_per_node,
-                format!("1 to {MAX_STATE_KEYS} keys per node"),
-            ));
-        }
-        check_value_bytes("--state-value-bytes", state.value_bytes)?;
-        if let Some(at) = state.at
-            && at >= s.duration
-        {
-            return Err(after_end("--state-at", at));
-        }
-    }
-    Ok(())
-}
-
-fn check_value_bytes(flag: &'static str, bytes: u32) -> Result<(), ScenarioError> {
-    if bytes > MAX_VALUE_BYTES {
-        return Err(out_of_range(
-            flag,
-            bytes,
-            format!("0 to {MAX_VALUE_BYTES} bytes (the engine's default max_value_bytes)"),
-        ));
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn base() -> Scenario {
-        Scenario::new(10, Duration::from_secs(60), 1)
-    }
-
-    #[test]
-    fn a_write_window_starting_after_the_end_is_refused() {
-        let mut s = base();
-        let mut kv = KvLoad::new(10);
-        kv.writes_per_s = 5.0;
-        kv.write_at = Some(Duration::from_secs(60));
-        s.kv = Some(kv);
-        let e = s.validate().unwrap_err().to_string();
-        assert!(
-            e.starts_with("--kv-write-at 1m happens after the run ends"),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn negative_or_endless_write_rates_are_refused() {
-        for rate in [-1.0, f64::INFINITY, f64::NAN] {
-            let mut s = base();
-            let mut kv = KvLoad::new(0);
-            kv.writes_per_s = rate;
-            s.kv = Some(kv);
-            let e = s.validate().unwrap_err().to_string();
-            assert!(e.starts_with("--kv-writes"), "{e}");
-        }
-    }
-
-    #[test]
-    fn state_needs_a_key_and_values_the_engine_accepts() {
-        let mut s = base();
-        s.state = Some(StateLoad::new(0));
-        assert!(s.clone().validate().is_err());
-        let mut load = StateLoad::new(10);
-        load.value_bytes = MAX_VALUE_BYTES + 1;
-        s.state = Some(load);
-        let e = s.clone().validate().unwrap_err().to_string();
-        assert!(e.starts_with("--state-value-bytes"), "{e}");
-        s.state = Some(StateLoad::new(10));
-        s.validate().unwrap();
     }
 }

@@ -5,10 +5,11 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::metrics::{Counters, STREAM_OVERHEAD_BYTES};
+use crate::counters::Counters;
+use crate::metrics::STREAM_OVERHEAD_BYTES;
 use crate::queue::Nanos;
 use crate::scenario::Scenario;
-use crate::store_run::{Snapshot, StoreRun};
+use crate::store_progress::{Snapshot, StoreRun};
 
 /// Figures of the replicated stores. Field names are the JSON keys.
 #[derive(Debug, Clone, PartialEq, Serialize)]

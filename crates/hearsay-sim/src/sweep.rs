@@ -19,9 +19,10 @@ use std::time::Duration;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::error::SimError;
 use crate::invariants::{Invariants, Violation};
 use crate::scenario::{CountAt, LossChange, PartitionSpec, PauseSpec, Scenario};
-use crate::simulation::{SimError, Simulation};
+use crate::simulation::Simulation;
 
 /// When the fault phase begins (the cold join has settled by then).
 pub const FAULTS_FROM: Duration = Duration::from_secs(10);
