@@ -3,8 +3,10 @@
 //!
 //! The syntax is [`humantime`]'s, which the simulator's flags read too, so a duration that
 //! works in one place works in all. humantime reads the number as an exact decimal (no
-//! floating point). One addition: a leading dot (`.5s`) is read as `0.5s`, as the agent's
-//! own parser always accepted.
+//! floating point) and refuses a fraction it cannot hold exactly (`0.001h` is 3.6 s, but
+//! fractions of hours and days must come to whole seconds) rather than round it. One
+//! addition: a leading dot (`.5s`) is read as `0.5s`, as the agent's own parser always
+//! accepted.
 
 use std::time::Duration;
 
@@ -19,6 +21,10 @@ pub fn parse(text: &str) -> Result<Duration, DurationError> {
         trimmed
     };
     humantime::parse_duration(readable).map_err(|e| match e {
+        // humantime refuses a fraction it cannot hold exactly rather than round it.
+        humantime::DurationError::NumberOverflow if trimmed.contains('.') => {
+            DurationError::Inexact(trimmed.to_owned())
+        }
         humantime::DurationError::NumberOverflow => DurationError::TooLarge(trimmed.to_owned()),
         _ => DurationError::Malformed(trimmed.to_owned()),
     })
@@ -33,11 +39,14 @@ pub enum DurationError {
         "'{0}' is not a duration; write a number and a unit: ms, s, m, h or d (for example 30s)"
     )]
     Malformed(String),
-    /// Too large to hold, or finer than a nanosecond.
-    #[error(
-        "'{0}' is out of range; write a duration between 1ns and a few centuries (for example 30s)"
-    )]
+    /// Too large to hold (over about 584 billion years).
+    #[error("'{0}' is too long; write a shorter duration (for example 30s)")]
     TooLarge(String),
+    /// A decimal that is not a whole number of nanoseconds (of seconds, for `h` and `d`).
+    #[error(
+        "'{0}' cannot be held exactly; write it in a smaller unit (for example 3600ms, not 0.001h)"
+    )]
+    Inexact(String),
 }
 
 #[cfg(test)]
@@ -71,5 +80,6 @@ mod tests {
             parse("99999999999999999999s"),
             Err(DurationError::TooLarge(_))
         ));
+        assert!(matches!(parse("0.001h"), Err(DurationError::Inexact(_))));
     }
 }

@@ -20,7 +20,8 @@ pub fn parse(text: &str) -> Result<Duration, TtlError> {
     let text = text.trim();
     let ttl = duration::parse(text).map_err(|e| match e {
         DurationError::TooLarge(_) => TtlError::TooLong(text.to_owned()),
-        _ => TtlError::Malformed(text.to_owned()),
+        DurationError::Malformed(_) => TtlError::Malformed(text.to_owned()),
+        other => TtlError::Duration(other),
     })?;
     // Finer than a microsecond is cut off.
     let ttl = Duration::from_micros(u64::try_from(ttl.as_micros()).unwrap_or(u64::MAX));
@@ -43,6 +44,9 @@ pub enum TtlError {
     Zero,
     /// Over [`MAX_TTL`].
     TooLong(String),
+    /// A duration refused for another reason than its form (a fraction that cannot be held
+    /// exactly); the message is the duration's.
+    Duration(DurationError),
 }
 
 impl fmt::Display for TtlError {
@@ -59,6 +63,7 @@ impl fmt::Display for TtlError {
                 f,
                 "'{t}' is longer than a year; leave ttl out for a key that does not expire"
             ),
+            TtlError::Duration(e) => e.fmt(f),
         }
     }
 }

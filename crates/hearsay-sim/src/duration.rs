@@ -24,9 +24,12 @@ pub enum DurationError {
     /// The number part is not a plain decimal like `12` or `1.5`.
     #[error("is not a number followed by a unit; write it like 300s, 1.5s, 5ms or 2m")]
     BadNumber,
-    /// More than about 584 years, or finer than a nanosecond.
-    #[error("is too long to simulate, or finer than a nanosecond")]
+    /// More than about 584 years.
+    #[error("is too long to simulate")]
     TooLarge,
+    /// A decimal that is not a whole number of nanoseconds (of seconds, for `h` and `d`).
+    #[error("cannot be held exactly; write it in a smaller unit (for example 3600ms, not 0.001h)")]
+    Inexact,
 }
 
 /// Parses `text` as a duration with a unit, such as `300s`, `1.5s`, `250us` or `1h 30m`.
@@ -45,14 +48,21 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     } else {
         text
     };
-    humantime::parse_duration(readable).map_err(|e| match e {
+    let d = humantime::parse_duration(readable).map_err(|e| match e {
         humantime::DurationError::UnknownUnit { unit, .. } if unit.is_empty() => {
             DurationError::MissingUnit
         }
         humantime::DurationError::UnknownUnit { unit, .. } => DurationError::UnknownUnit(unit),
+        // humantime refuses a fraction it cannot hold exactly rather than round it.
+        humantime::DurationError::NumberOverflow if text.contains('.') => DurationError::Inexact,
         humantime::DurationError::NumberOverflow => DurationError::TooLarge,
         _ => DurationError::BadNumber,
-    })
+    })?;
+    // The virtual clock counts nanoseconds in a u64.
+    if u64::try_from(d.as_nanos()).is_err() {
+        return Err(DurationError::TooLarge);
+    }
+    Ok(d)
 }
 
 /// Writes `d` back in the notation [`parse_duration`] reads, in the largest exact unit.
@@ -121,6 +131,17 @@ mod tests {
         assert_eq!(
             parse_duration("99999999999999999999h"),
             Err(DurationError::TooLarge)
+        );
+        assert_eq!(
+            parse_duration("12345678901234s"),
+            Err(DurationError::TooLarge)
+        );
+        assert_eq!(parse_duration("0.001h"), Err(DurationError::Inexact));
+        assert!(
+            parse_duration("0.001h")
+                .unwrap_err()
+                .to_string()
+                .contains("3600ms")
         );
         assert!(
             parse_duration("30")
