@@ -3,24 +3,17 @@
 //! HTTP API over membership and the replicated stores, Prometheus metrics, and logs.
 //!
 //! The `hearsay` binary's `agent` subcommand is a thin wrapper around [`run`]; the CLI's other
-//! commands talk to a running agent through the HTTP API, whose JSON shapes are in [`api`].
+//! commands talk to a running agent through the HTTP API ([`http`]), whose JSON shapes are in
+//! [`schema`].
 
-pub mod api;
-mod convert;
-mod error;
+pub mod duration;
 pub mod http;
-mod kv_api;
 pub mod logging;
-pub mod metrics;
 pub mod options;
 pub mod persist;
 mod run;
-mod sse;
-mod state_api;
-mod store_http;
-mod store_metrics;
+pub mod schema;
 pub mod ttl;
-mod watch;
 
 pub use options::{AgentOptions, LogFormat, OptionsError, Preset, Settings};
 pub use run::{AgentError, run};

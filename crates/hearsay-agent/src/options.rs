@@ -13,6 +13,8 @@ use std::time::Duration;
 use hearsay::{Config, Name};
 use serde::Deserialize;
 
+use crate::duration;
+
 /// Settings as written in a config file or given as flags; everything optional.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -42,8 +44,9 @@ pub struct Settings {
     pub log_level: Option<String>,
     /// `human` (default) or `json`.
     pub log_format: Option<String>,
-    /// Longest wait, in seconds, for a graceful leave to spread before exiting. Default: 3.
-    pub leave_timeout_secs: Option<f64>,
+    /// Longest wait for a graceful leave to spread before exiting, a duration such as `3s`
+    /// or `500ms` (see [`crate::duration`]), at most an hour. Default: `3s`.
+    pub leave_timeout: Option<String>,
 }
 
 /// Checked settings, ready for [`crate::run`].
@@ -172,7 +175,7 @@ impl Settings {
             http_addr: self.http_addr.or(file.http_addr),
             log_level: self.log_level.or(file.log_level),
             log_format: self.log_format.or(file.log_format),
-            leave_timeout_secs: self.leave_timeout_secs.or(file.leave_timeout_secs),
+            leave_timeout: self.leave_timeout.or(file.leave_timeout),
         }
     }
 
@@ -243,13 +246,7 @@ impl Settings {
                 });
             }
         };
-        let leave = self.leave_timeout_secs.unwrap_or(3.0);
-        if !(0.0..=3600.0).contains(&leave) {
-            return Err(OptionsError::Invalid {
-                setting: "--leave-timeout-secs",
-                message: format!("{leave} is not between 0 and 3600 seconds"),
-            });
-        }
+        let leave_timeout = leave_timeout(self.leave_timeout.as_deref())?;
         Ok(AgentOptions {
             name,
             bind,
@@ -262,7 +259,7 @@ impl Settings {
             http_addr,
             log_level: self.log_level,
             log_format,
-            leave_timeout: Duration::from_secs_f64(leave),
+            leave_timeout,
         })
     }
 }
@@ -279,6 +276,26 @@ fn addr(
             "'{text}' is not ADDR:PORT (for example 127.0.0.1:7946, or [::1]:7946 for IPv6)"
         ),
     })
+}
+
+/// `--leave-timeout`: a duration of at most an hour; 3 s when not given.
+fn leave_timeout(given: Option<&str>) -> Result<Duration, OptionsError> {
+    const LONGEST: Duration = Duration::from_secs(3600);
+    let Some(text) = given else {
+        return Ok(Duration::from_secs(3));
+    };
+    let invalid = |message: String| OptionsError::Invalid {
+        setting: "--leave-timeout",
+        message,
+    };
+    let timeout = duration::parse(text).map_err(|e| invalid(e.to_string()))?;
+    if timeout > LONGEST {
+        return Err(invalid(format!(
+            "'{}' is longer than an hour; write at most 1h (for example 3s)",
+            text.trim()
+        )));
+    }
+    Ok(timeout)
 }
 
 /// This machine's host name, as the kernel knows it.
@@ -312,6 +329,19 @@ mod tests {
         assert_eq!(o.preset, Preset::Lan);
         assert_eq!(o.log_format, LogFormat::Human);
         assert_eq!(o.leave_timeout, Duration::from_secs(3));
+    }
+
+    #[test]
+    fn the_leave_timeout_is_a_duration_in_the_file_and_on_the_command_line() {
+        let f = file("name = \"a\"\nleave_timeout = \"1.5s\"\n");
+        let o = Settings::default().over(f.clone()).resolve().unwrap();
+        assert_eq!(o.leave_timeout, Duration::from_millis(1500));
+        let flags = Settings {
+            leave_timeout: Some("250ms".into()),
+            ..Settings::default()
+        };
+        let o = flags.over(f).resolve().unwrap();
+        assert_eq!(o.leave_timeout, Duration::from_millis(250));
     }
 
     #[test]
@@ -379,5 +409,18 @@ mod tests {
             ..Settings::default()
         });
         assert!(e.contains("--name"), "{e}");
+        let e = bad(Settings {
+            leave_timeout: Some("3".into()),
+            ..base()
+        });
+        assert!(
+            e.starts_with("--leave-timeout: '3' is not a duration") && e.contains("30s"),
+            "{e}"
+        );
+        let e = bad(Settings {
+            leave_timeout: Some("2h".into()),
+            ..base()
+        });
+        assert!(e.contains("--leave-timeout") && e.contains("1h"), "{e}");
     }
 }

@@ -2,12 +2,15 @@
 //! `--ttl`, which checks its flag with the same function so that a typo is a usage error
 //! before anything is sent.
 //!
-//! A number (whole or decimal, read exactly, no floating point) and a unit: `ms`, `s`, `m`,
-//! `h` or `d`. Bounded above by [`MAX_TTL`] because the node adds it to a clock reading, and
-//! a key meant to live for years needs no time to live at all.
+//! The syntax is every duration's ([`crate::duration`]): a number (whole or decimal, read
+//! exactly) and a unit such as `ms`, `s`, `m`, `h` or `d`. Kept to whole microseconds, as
+//! it always was. Bounded above by [`MAX_TTL`] because the node adds it to a clock reading,
+//! and a key meant to live for years needs no time to live at all.
 
 use std::fmt;
 use std::time::Duration;
+
+use crate::duration::{self, DurationError};
 
 /// The longest time to live accepted: a year.
 pub const MAX_TTL: Duration = Duration::from_secs(365 * 24 * 3600);
@@ -15,41 +18,13 @@ pub const MAX_TTL: Duration = Duration::from_secs(365 * 24 * 3600);
 /// Parses a time to live such as `30s`, `1.5m` or `250ms`.
 pub fn parse(text: &str) -> Result<Duration, TtlError> {
     let text = text.trim();
-    let bad = || TtlError::Malformed(text.to_owned());
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let unit_ms: u128 = match unit {
-        "ms" => 1,
-        "s" => 1_000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        "d" => 86_400_000,
-        _ => return Err(bad()),
-    };
-    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-    if whole.is_empty() && fraction.is_empty() || fraction.contains('.') {
-        return Err(bad());
-    }
-    if whole.len() > 12 {
-        return Err(TtlError::TooLong(text.to_owned()));
-    }
-    // Micro-units keep `1.5ms` and `0.001s` exact; finer fractions are cut off.
-    let digits: String = fraction.chars().take(6).collect();
-    let scale = 10u128.pow(digits.len() as u32);
-    let whole: u128 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().map_err(|_| bad())?
-    };
-    let part: u128 = if digits.is_empty() {
-        0
-    } else {
-        digits.parse().map_err(|_| bad())?
-    };
-    let micros = (whole * scale + part) * unit_ms * 1_000 / scale;
-    let ttl = Duration::from_micros(u64::try_from(micros).unwrap_or(u64::MAX));
+    let ttl = duration::parse(text).map_err(|e| match e {
+        DurationError::TooLarge(_) => TtlError::TooLong(text.to_owned()),
+        DurationError::Malformed(_) => TtlError::Malformed(text.to_owned()),
+        other => TtlError::Duration(other),
+    })?;
+    // Finer than a microsecond is cut off.
+    let ttl = Duration::from_micros(u64::try_from(ttl.as_micros()).unwrap_or(u64::MAX));
     if ttl.is_zero() {
         return Err(TtlError::Zero);
     }
@@ -69,6 +44,9 @@ pub enum TtlError {
     Zero,
     /// Over [`MAX_TTL`].
     TooLong(String),
+    /// A duration refused for another reason than its form (a fraction that cannot be held
+    /// exactly); the message is the duration's.
+    Duration(DurationError),
 }
 
 impl fmt::Display for TtlError {
@@ -85,6 +63,7 @@ impl fmt::Display for TtlError {
                 f,
                 "'{t}' is longer than a year; leave ttl out for a key that does not expire"
             ),
+            TtlError::Duration(e) => e.fmt(f),
         }
     }
 }
@@ -108,7 +87,7 @@ mod tests {
 
     #[test]
     fn nonsense_zero_and_huge_values_are_refused_with_what_to_write() {
-        for bad in ["", "30", "s", "3x", "1.2.3s", "-1s", "1 s"] {
+        for bad in ["", "30", "s", "3x", "1.2.3s", "-1s", "1 x"] {
             let e = parse(bad).unwrap_err();
             assert!(matches!(e, TtlError::Malformed(_)), "{bad:?} gave {e:?}");
             assert!(e.to_string().contains("for example 30s"), "{e}");

@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use hearsay::{Name, Node, NodeConfig};
-use hearsay_agent::api;
 use hearsay_agent::http::{Control, serve};
+use hearsay_agent::schema as api;
 use serde_json::Value;
 use tokio::sync::oneshot;
 

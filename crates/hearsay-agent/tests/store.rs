@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use hearsay::{Name, Node, NodeConfig, StoreEvent};
-use hearsay_agent::api;
 use hearsay_agent::http::{Control, serve};
+use hearsay_agent::schema as api;
 use serde_json::Value;
 use tokio::sync::oneshot;
 

@@ -58,9 +58,10 @@ pub struct AgentArgs {
     /// Log format: human or json [default: human].
     #[arg(long, value_name = "FORMAT")]
     log_format: Option<String>,
-    /// Longest wait for a graceful leave to spread before exiting, in seconds [default: 3].
-    #[arg(long, value_name = "SECS")]
-    leave_timeout_secs: Option<f64>,
+    /// Longest wait for a graceful leave to spread before exiting, at most 1h (3s, 500ms)
+    /// [default: 3s].
+    #[arg(long, value_name = "DURATION")]
+    leave_timeout: Option<String>,
 }
 
 /// Runs the agent until it leaves.
@@ -123,7 +124,7 @@ fn settings(args: AgentArgs) -> Result<Settings, String> {
         http_addr: args.http_addr,
         log_level: args.log_level,
         log_format: args.log_format,
-        leave_timeout_secs: args.leave_timeout_secs,
+        leave_timeout: args.leave_timeout,
     };
     let file = match &args.config {
         Some(path) => Settings::from_file(path).map_err(|e| e.to_string())?,

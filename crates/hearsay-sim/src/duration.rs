@@ -1,7 +1,10 @@
-//! Durations as people write them on a command line: `300s`, `1.5s`, `5ms`, `2m`.
+//! Durations as people write them on a command line: `300s`, `1.5s`, `5ms`, `2m`, `1h`.
 //!
-//! The number is read as an exact decimal (no floating point), so `0.1s` is exactly
-//! 100 ms and the same text always gives the same simulation.
+//! The syntax is [`humantime`]'s, the same as the agent's flags and queries, so a duration
+//! that works in one place works in all. The number is read as an exact decimal (no floating
+//! point), so `0.1s` is exactly 100 ms and the same text always gives the same simulation.
+//! Two rules on top, kept from the simulator's own parser: a number needs a unit (`30` could
+//! mean seconds or milliseconds), and a leading dot (`.5s`) reads as `0.5s`.
 
 use std::time::Duration;
 
@@ -13,10 +16,10 @@ pub enum DurationError {
     #[error("is empty; write a duration like 300s, 1.5s, 5ms or 2m")]
     Empty,
     /// A number without a unit (`30`): seconds or milliseconds would both be plausible.
-    #[error("has no unit; add one of us, ms, s, m, h (for example 30s)")]
+    #[error("has no unit; add one of us, ms, s, m, h, d (for example 30s)")]
     MissingUnit,
     /// A unit we do not know.
-    #[error("has unknown unit `{0}`; use us, ms, s, m or h")]
+    #[error("has unknown unit `{0}`; use us, ms, s, m, h or d")]
     UnknownUnit(String),
     /// The number part is not a plain decimal like `12` or `1.5`.
     #[error("is not a number followed by a unit; write it like 300s, 1.5s, 5ms or 2m")]
@@ -24,55 +27,42 @@ pub enum DurationError {
     /// More than about 584 years.
     #[error("is too long to simulate")]
     TooLarge,
+    /// A decimal that is not a whole number of nanoseconds (of seconds, for `h` and `d`).
+    #[error("cannot be held exactly; write it in a smaller unit (for example 3600ms, not 0.001h)")]
+    Inexact,
 }
 
-/// Parses `text` as a duration with a unit: `us`, `ms`, `s`, `m` or `h`.
+/// Parses `text` as a duration with a unit, such as `300s`, `1.5s`, `250us` or `1h 30m`.
 pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     let text = text.trim();
     if text.is_empty() {
         return Err(DurationError::Empty);
     }
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    if number.is_empty() {
-        return Err(DurationError::BadNumber);
+    if text.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return Err(DurationError::MissingUnit);
     }
-    let unit_nanos: u128 = match unit {
-        "" => return Err(DurationError::MissingUnit),
-        "us" | "µs" => 1_000,
-        "ms" => 1_000_000,
-        "s" => 1_000_000_000,
-        "m" | "min" => 60_000_000_000,
-        "h" => 3_600_000_000_000,
-        other => return Err(DurationError::UnknownUnit(other.to_string())),
+    let with_zero;
+    let readable = if text.starts_with('.') {
+        with_zero = format!("0{text}");
+        &with_zero
+    } else {
+        text
     };
-    let nanos = decimal_times(number, unit_nanos)?;
-    let nanos = u64::try_from(nanos).map_err(|_| DurationError::TooLarge)?;
-    Ok(Duration::from_nanos(nanos))
-}
-
-/// `number * unit` for a decimal `number`, truncated to whole nanoseconds.
-fn decimal_times(number: &str, unit: u128) -> Result<u128, DurationError> {
-    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-    if whole.is_empty() && fraction.is_empty() || fraction.contains('.') {
-        return Err(DurationError::BadNumber);
-    }
-    if whole.len() > 20 || fraction.len() > 18 {
+    let d = humantime::parse_duration(readable).map_err(|e| match e {
+        humantime::DurationError::UnknownUnit { unit, .. } if unit.is_empty() => {
+            DurationError::MissingUnit
+        }
+        humantime::DurationError::UnknownUnit { unit, .. } => DurationError::UnknownUnit(unit),
+        // humantime refuses a fraction it cannot hold exactly rather than round it.
+        humantime::DurationError::NumberOverflow if text.contains('.') => DurationError::Inexact,
+        humantime::DurationError::NumberOverflow => DurationError::TooLarge,
+        _ => DurationError::BadNumber,
+    })?;
+    // The virtual clock counts nanoseconds in a u64.
+    if u64::try_from(d.as_nanos()).is_err() {
         return Err(DurationError::TooLarge);
     }
-    let whole: u128 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().map_err(|_| DurationError::BadNumber)?
-    };
-    let mut total = whole.checked_mul(unit).ok_or(DurationError::TooLarge)?;
-    if !fraction.is_empty() {
-        let digits: u128 = fraction.parse().map_err(|_| DurationError::BadNumber)?;
-        total += digits * unit / 10u128.pow(fraction.len() as u32);
-    }
-    Ok(total)
+    Ok(d)
 }
 
 /// Writes `d` back in the notation [`parse_duration`] reads, in the largest exact unit.
@@ -114,6 +104,8 @@ mod tests {
         assert_eq!(parse_duration("0.1s"), Ok(Duration::from_millis(100)));
         assert_eq!(parse_duration(".5s"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration("3d"), Ok(Duration::from_secs(3 * 86_400)));
+        assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5400)));
     }
 
     #[test]
@@ -128,9 +120,10 @@ mod tests {
     fn malformed_durations_say_what_is_wrong() {
         assert_eq!(parse_duration(""), Err(DurationError::Empty));
         assert_eq!(parse_duration("30"), Err(DurationError::MissingUnit));
+        assert_eq!(parse_duration("0"), Err(DurationError::MissingUnit));
         assert_eq!(
-            parse_duration("3d"),
-            Err(DurationError::UnknownUnit("d".into()))
+            parse_duration("3x"),
+            Err(DurationError::UnknownUnit("x".into()))
         );
         assert_eq!(parse_duration("s"), Err(DurationError::BadNumber));
         assert_eq!(parse_duration("1.2.3s"), Err(DurationError::BadNumber));
@@ -138,6 +131,17 @@ mod tests {
         assert_eq!(
             parse_duration("99999999999999999999h"),
             Err(DurationError::TooLarge)
+        );
+        assert_eq!(
+            parse_duration("12345678901234s"),
+            Err(DurationError::TooLarge)
+        );
+        assert_eq!(parse_duration("0.001h"), Err(DurationError::Inexact));
+        assert!(
+            parse_duration("0.001h")
+                .unwrap_err()
+                .to_string()
+                .contains("3600ms")
         );
         assert!(
             parse_duration("30")

@@ -8,7 +8,8 @@ use std::fmt;
 use std::io::{self, BufRead, BufReader};
 use std::time::Duration;
 
-use hearsay_agent::api::ErrorBody;
+use hearsay_agent::schema::ErrorBody;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -255,16 +256,15 @@ impl Connection {
 /// Percent-encodes what cannot appear raw in a path segment or a query value, so that any
 /// name, key or prefix reaches the API as typed (`/` included: the API decodes it back).
 pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(text, UNRESERVED_KEPT).to_string()
 }
+
+/// Every byte but RFC 3986's unreserved characters (letters, digits, `-._~`) is escaped.
+const UNRESERVED_KEPT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// The lines of a streamed answer, as they arrive.
 pub struct Lines {

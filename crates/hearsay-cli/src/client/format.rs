@@ -4,7 +4,7 @@
 //! Times are shown in UTC: the agent and the reader may be in different zones, and the CLI
 //! reads no time-zone database. Relative times ("12s ago") use this machine's clock.
 
-use hearsay_agent::api::{Cause, EventKind, Member, Via};
+use hearsay_agent::schema::{Cause, EventKind, Member, Via};
 
 /// `HH:MM:SS.mmm` (UTC) of a Unix time in milliseconds: enough for a stream of events.
 pub fn clock(unix_ms: u64) -> String {

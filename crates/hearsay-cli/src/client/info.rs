@@ -1,6 +1,6 @@
 //! `hearsay info`: the agent's own node, its health and its counters.
 
-use hearsay_agent::api::Info;
+use hearsay_agent::schema::Info;
 
 use super::connection::{ClientError, Connection};
 use super::format;

@@ -4,11 +4,12 @@
 //! durable on the agent's node; the others learn it by gossip within moments.
 
 use clap::{Args, Subcommand};
-use hearsay_agent::api::{KvChange, KvItem, KvWrite, Missed};
+use hearsay_agent::schema::{KvChange, KvItem, KvWrite, Store};
 
 use super::Target;
 use super::connection::{ClientError, Connection, escape};
-use super::sse::WatchArgs;
+use super::sse::{self, WatchArgs};
+use super::store::{self, KeyArgs, Output, key_path};
 use super::{format, value};
 
 /// `hearsay kv ...`.
@@ -47,15 +48,6 @@ pub struct PutArgs {
     target: Target,
 }
 
-/// `hearsay kv get|del KEY`.
-#[derive(Debug, Args)]
-pub struct KeyArgs {
-    /// The key.
-    key: String,
-    #[command(flatten)]
-    target: Target,
-}
-
 /// `hearsay kv list`.
 #[derive(Debug, Args)]
 pub struct ListArgs {
@@ -73,47 +65,37 @@ pub struct ListArgs {
 pub fn run(command: KvCommand) -> Result<Vec<u8>, ClientError> {
     match command {
         KvCommand::Put(a) => {
-            let bytes = value::read(&a.value)?;
-            let conn = Connection::new(&a.target.http_addr);
-            let mut at = path(&a.key);
+            let mut path = key_path(Store::Kv, &a.key);
             if a.wait_for > 1 {
-                at.push_str(&format!("?wait_for={}", a.wait_for));
+                path.push_str(&format!("?wait_for={}", a.wait_for));
             }
-            let w: KvWrite = conn.put_bytes(&at, &bytes)?;
+            let (w, bytes): (KvWrite, _) = store::put(&a.target, &path, &a.value)?;
             Ok(format!(
-                "{}: {} bytes written by {} (stamp {})\n",
-                w.key,
-                bytes.len(),
-                w.writer,
-                w.stamp
+                "{}: {bytes} bytes written by {} (stamp {})\n",
+                w.key, w.writer, w.stamp
             )
             .into_bytes())
         }
-        KvCommand::Get(a) => Connection::new(&a.target.http_addr).get_bytes(&path(&a.key)),
+        KvCommand::Get(a) => {
+            Connection::new(&a.target.http_addr).get_bytes(&key_path(Store::Kv, &a.key))
+        }
         KvCommand::Del(a) => {
-            let w: KvWrite = Connection::new(&a.target.http_addr).delete(&path(&a.key))?;
+            let w: KvWrite =
+                Connection::new(&a.target.http_addr).delete(&key_path(Store::Kv, &a.key))?;
             Ok(format!("{}: deleted by {} (stamp {})\n", w.key, w.writer, w.stamp).into_bytes())
         }
         KvCommand::List(a) => {
-            let conn = Connection::new(&a.target.http_addr);
-            let list_path = format!("/v1/kv?prefix={}", escape(&a.prefix));
-            if a.json {
-                return conn
-                    .get_text(&list_path)
-                    .map(|t| format!("{t}\n").into_bytes());
-            }
-            let items: Vec<KvItem> = conn.get(&list_path)?;
-            Ok(table(&items, &a.prefix, hearsay::unix_millis()).into_bytes())
+            let path = format!("{}?prefix={}", Store::Kv.path(), escape(&a.prefix));
+            let output = Output::from_json_flag(a.json);
+            store::list(&a.target, &path, output, |items: &[KvItem]| {
+                table(items, &a.prefix, hearsay::unix_millis())
+            })
         }
         KvCommand::Watch(a) => {
-            a.run("kv", describe)?;
+            a.run(Store::Kv, describe)?;
             Ok(Vec::new())
         }
     }
-}
-
-fn path(key: &str) -> String {
-    format!("/v1/kv/{}", escape(key))
 }
 
 /// The key table: a header and one row per key.
@@ -144,12 +126,10 @@ fn table(items: &[KvItem], prefix: &str, now_ms: u64) -> String {
 
 /// One line for one message of the watch.
 fn describe(name: &str, data: &str) -> String {
-    if name == "missed"
-        && let Ok(m) = serde_json::from_str::<Missed>(data)
-    {
+    if let Some(missed) = sse::missed(name, data) {
         return format!(
-            "{:<12}  missed  {} changes skipped because this watch fell behind; 'hearsay kv list' shows the current map",
-            "", m.missed
+            "{:<12}  missed  {missed} changes skipped because this watch fell behind; 'hearsay kv list' shows the current map",
+            ""
         );
     }
     match serde_json::from_str::<KvChange>(data) {

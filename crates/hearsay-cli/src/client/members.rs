@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use hearsay_agent::api::{Change, MemberDetail, MemberSummary, State, StateItem};
+use hearsay_agent::schema::{Change, MemberDetail, MemberSummary, State, StateItem};
 
 use super::connection::{self, ClientError, Connection};
 use super::{format, value};

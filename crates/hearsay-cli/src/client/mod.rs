@@ -12,6 +12,7 @@ mod members;
 mod monitor;
 mod sse;
 mod state;
+mod store;
 mod value;
 
 use std::io::Write as _;
@@ -19,7 +20,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
-use hearsay_agent::api::{self, JoinRequest, JoinResponse, LeaveResponse};
+use hearsay_agent::schema::{self, JoinRequest, JoinResponse, LeaveResponse};
 
 use connection::{ClientError, Connection};
 
@@ -144,13 +145,13 @@ enum StateArg {
     Left,
 }
 
-impl From<StateArg> for api::State {
-    fn from(s: StateArg) -> api::State {
+impl From<StateArg> for schema::State {
+    fn from(s: StateArg) -> schema::State {
         match s {
-            StateArg::Alive => api::State::Alive,
-            StateArg::Suspect => api::State::Suspect,
-            StateArg::Dead => api::State::Dead,
-            StateArg::Left => api::State::Left,
+            StateArg::Alive => schema::State::Alive,
+            StateArg::Suspect => schema::State::Suspect,
+            StateArg::Dead => schema::State::Dead,
+            StateArg::Left => schema::State::Left,
         }
     }
 }
@@ -162,7 +163,7 @@ pub fn run(command: ClientCommand) -> ExitCode {
         ClientCommand::State(c) => return finish(state::run(c)),
         ClientCommand::Members(a) => members::list(
             &Connection::new(&a.target.http_addr),
-            a.state.map(api::State::from),
+            a.state.map(schema::State::from),
             &a.keys,
             a.json,
         ),

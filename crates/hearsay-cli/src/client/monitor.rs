@@ -5,7 +5,7 @@
 
 use std::io::Write;
 
-use hearsay_agent::api::{Event, Missed};
+use hearsay_agent::schema::Event;
 
 use super::connection::{ClientError, Connection};
 use super::format;
@@ -20,12 +20,10 @@ pub fn run(conn: &Connection, json: bool, out: &mut impl Write) -> Result<(), Cl
 
 /// One line for one message.
 fn describe(name: &str, data: &str) -> String {
-    if name == "missed"
-        && let Ok(m) = serde_json::from_str::<Missed>(data)
-    {
+    if let Some(missed) = sse::missed(name, data) {
         return format!(
-            "{:<12}  missed     {} events skipped because this monitor fell behind; 'hearsay members' shows the current view",
-            "", m.missed
+            "{:<12}  missed     {missed} events skipped because this monitor fell behind; 'hearsay members' shows the current view",
+            ""
         );
     }
     match serde_json::from_str::<Event>(data) {

@@ -6,6 +6,7 @@
 use std::io::Write;
 
 use clap::Args;
+use hearsay_agent::schema::{Missed, Store};
 
 use super::Target;
 use super::connection::{ClientError, Connection, escape};
@@ -24,14 +25,15 @@ pub struct WatchArgs {
 }
 
 impl WatchArgs {
-    /// Follows `/v1/watch/{store}` on standard output until the agent ends it.
+    /// Follows `store`'s changes (`/v1/watch/{store}`) on standard output until the agent
+    /// ends the stream.
     pub fn run(
         &self,
-        store: &str,
+        store: Store,
         describe: impl Fn(&str, &str) -> String,
     ) -> Result<(), ClientError> {
         let conn = Connection::new(&self.target.http_addr);
-        let path = format!("/v1/watch/{store}?prefix={}", escape(&self.prefix));
+        let path = format!("{}?prefix={}", store.watch_path(), escape(&self.prefix));
         follow(
             &conn,
             &path,
@@ -76,6 +78,15 @@ pub fn follow(
         addr: conn.addr().to_owned(),
         what: "the event stream ended; the agent stopped or left".into(),
     })
+}
+
+/// The count of a `missed` message (messages skipped because the reader fell behind), or
+/// `None` for any other message.
+pub fn missed(name: &str, data: &str) -> Option<u64> {
+    if name != "missed" {
+        return None;
+    }
+    serde_json::from_str::<Missed>(data).ok().map(|m| m.missed)
 }
 
 /// A complete server-sent message.

@@ -7,11 +7,12 @@
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use hearsay_agent::api::{Missed, StateChange, StateDelete, StateItem, StateWrite};
+use hearsay_agent::schema::{StateChange, StateDelete, StateItem, StateWrite, Store};
 
 use super::Target;
 use super::connection::{ClientError, Connection, escape};
-use super::sse::WatchArgs;
+use super::sse::{self, WatchArgs};
+use super::store::{self, KeyArgs, Output, key_path};
 use super::{format, value};
 
 /// `hearsay state ...`.
@@ -28,7 +29,7 @@ pub enum StateCommand {
     /// Print a key's value to standard output, as raw bytes: the agent's own, or a member's.
     Get(GetArgs),
     /// Delete one of the agent's own keys.
-    Del(DelArgs),
+    Del(KeyArgs),
     /// List keys and a preview of their values: the agent's own, one member's, or everyone's.
     List(ListArgs),
     /// Print changes of any member's keys under a prefix as they happen (Ctrl-C ends).
@@ -61,15 +62,6 @@ pub struct GetArgs {
     target: Target,
 }
 
-/// `hearsay state del KEY`.
-#[derive(Debug, Args)]
-pub struct DelArgs {
-    /// The key.
-    key: String,
-    #[command(flatten)]
-    target: Target,
-}
-
 /// `hearsay state list`.
 #[derive(Debug, Args)]
 pub struct ListArgs {
@@ -93,35 +85,31 @@ pub struct ListArgs {
 pub fn run(command: StateCommand) -> Result<Vec<u8>, ClientError> {
     match command {
         StateCommand::Set(a) => {
-            let bytes = value::read(&a.value)?;
-            let conn = Connection::new(&a.target.http_addr);
-            let mut path = path(&a.key);
+            let mut path = key_path(Store::State, &a.key);
             if let Some(ttl) = a.ttl {
                 path.push_str(&format!("?ttl={}ms", ttl.as_millis().max(1)));
             }
-            let w: StateWrite = conn.put_bytes(&path, &bytes)?;
+            let (w, bytes): (StateWrite, _) = store::put(&a.target, &path, &a.value)?;
             let expiry = match w.ttl_ms {
                 Some(ms) => format!(", deleted in {}", format::duration(ms)),
                 None => String::new(),
             };
             Ok(format!(
-                "{}: {} bytes set on {} (version {}{expiry})\n",
-                w.key,
-                bytes.len(),
-                w.owner,
-                w.version
+                "{}: {bytes} bytes set on {} (version {}{expiry})\n",
+                w.key, w.owner, w.version
             )
             .into_bytes())
         }
         StateCommand::Get(a) => {
-            let mut path = path(&a.key);
+            let mut path = key_path(Store::State, &a.key);
             if let Some(node) = &a.node {
                 path.push_str(&format!("?node={}", escape(node)));
             }
             Connection::new(&a.target.http_addr).get_bytes(&path)
         }
         StateCommand::Del(a) => {
-            let d: StateDelete = Connection::new(&a.target.http_addr).delete(&path(&a.key))?;
+            let d: StateDelete =
+                Connection::new(&a.target.http_addr).delete(&key_path(Store::State, &a.key))?;
             let text = if d.deleted {
                 format!("{}: deleted from {}\n", d.key, d.owner)
             } else {
@@ -130,28 +118,19 @@ pub fn run(command: StateCommand) -> Result<Vec<u8>, ClientError> {
             Ok(text.into_bytes())
         }
         StateCommand::List(a) => {
-            let conn = Connection::new(&a.target.http_addr);
-            let mut path = format!("/v1/state?prefix={}", escape(&a.prefix));
+            let mut path = format!("{}?prefix={}", Store::State.path(), escape(&a.prefix));
             if a.all {
                 path.push_str("&all=true");
             } else if let Some(node) = &a.node {
                 path.push_str(&format!("&node={}", escape(node)));
             }
-            if a.json {
-                return conn.get_text(&path).map(|t| format!("{t}\n").into_bytes());
-            }
-            let items: Vec<StateItem> = conn.get(&path)?;
-            Ok(table(&items).into_bytes())
+            store::list(&a.target, &path, Output::from_json_flag(a.json), table)
         }
         StateCommand::Watch(a) => {
-            a.run("state", describe)?;
+            a.run(Store::State, describe)?;
             Ok(Vec::new())
         }
     }
-}
-
-fn path(key: &str) -> String {
-    format!("/v1/state/{}", escape(key))
 }
 
 /// `--ttl`: the agent's own rules, so that a typo is a usage error before anything is sent.
@@ -180,12 +159,9 @@ fn table(items: &[StateItem]) -> String {
 
 /// One line for one message of the watch.
 fn describe(name: &str, data: &str) -> String {
-    if name == "missed"
-        && let Ok(m) = serde_json::from_str::<Missed>(data)
-    {
+    if let Some(missed) = sse::missed(name, data) {
         return format!(
-            "missed  {} changes skipped because this watch fell behind; 'hearsay state list --all' shows the current state",
-            m.missed
+            "missed  {missed} changes skipped because this watch fell behind; 'hearsay state list --all' shows the current state"
         );
     }
     match serde_json::from_str::<StateChange>(data) {

@@ -6,7 +6,7 @@
 
 use std::io::Read as _;
 
-use hearsay_agent::api::ValueField;
+use hearsay_agent::schema::ValueField;
 
 use super::connection::ClientError;
 

@@ -53,9 +53,9 @@ use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
 use std::sync::atomic::AtomicU64;
 
-use crate::error::ApiError;
-use crate::http::Shared;
-pub use crate::store_metrics::StoreSizes;
+use super::error::ApiError;
+use super::shared::Shared;
+pub use super::store_metrics::StoreSizes;
 
 /// The content type of [`render`]'s output.
 pub const CONTENT_TYPE_VALUE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -63,7 +63,7 @@ pub const CONTENT_TYPE_VALUE: &str = "application/openmetrics-text; version=1.0.
 /// Renders one snapshot of a node in the OpenMetrics text format (which Prometheus reads).
 pub fn render(info: &NodeInfo, stores: &StoreSizes) -> String {
     let mut registry = registry(info);
-    crate::store_metrics::register(&mut registry, &info.stats, stores);
+    super::store_metrics::register(&mut registry, &info.stats, stores);
     let mut text = String::new();
     // Writing to a String cannot fail; the encoder only reports the writer's errors.
     let _ = encode(&mut text, &registry);

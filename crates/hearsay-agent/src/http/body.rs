@@ -1,34 +1,56 @@
-//! What the map's and the state's endpoints share: keys taken from the path, values taken
-//! from the body, values answered raw, and the errors for each.
+//! What the map's and the state's endpoints share: the shape of their routes, keys taken from
+//! the path, values taken from the body, values answered raw, and the errors for each.
 //!
 //! Keys travel in the path, percent-encoded, and may contain `/` (routes end in a `{*key}`
 //! wildcard, which axum decodes). Values travel as the raw request or response body, with no
 //! JSON around them, so that `curl --data-binary @file` and `curl -o file` just work.
 
+use axum::Router;
 use axum::body::Bytes;
-use axum::extract::Path;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Path};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderName, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, any};
 
-use crate::error::ApiError;
+use super::error::ApiError;
+use super::shared::Shared;
+use crate::schema::Store;
 
 /// Header on a raw answer of `GET /v1/kv/{key}`: the entry's stamp.
 pub(crate) const STAMP_HEADER: &str = "x-hearsay-stamp";
 /// Header on a raw answer: the member that wrote the entry (or owns the key).
 pub(crate) const WRITER_HEADER: &str = "x-hearsay-writer";
 
-/// The key from a `{*key}` route; `what` names the route's store for the message.
+/// A store's routes: `list` on its collection path (`/v1/kv`), `entry` on each key under it
+/// (`/v1/kv/{*key}`), and an error naming the mistake for a key left empty (`/v1/kv/`).
+/// Request bodies are limited to `max_value_bytes`.
+pub(crate) fn routes(
+    store: Store,
+    list: MethodRouter<Shared>,
+    entry: MethodRouter<Shared>,
+    max_value_bytes: usize,
+) -> Router<Shared> {
+    let path = store.path();
+    Router::new()
+        .route(&path, list)
+        .route(&format!("{path}/"), any(empty_key))
+        .route(&format!("{path}/{{*key}}"), entry)
+        .layer(DefaultBodyLimit::max(max_value_bytes))
+}
+
+/// The key from a `{*key}` route of `store`.
 pub(crate) fn key(
     path: Result<Path<String>, PathRejection>,
-    what: &str,
+    store: Store,
 ) -> Result<String, ApiError> {
     match path {
         Ok(Path(key)) => Ok(key),
         Err(r) => Err(ApiError::bad_request(format!(
-            "cannot read the key from the path ({}); keys are 1 to 512 bytes of UTF-8, percent-encoded, e.g. /v1/{what}/config%20file",
-            r.body_text()
+            "cannot read the key from the path ({}); keys are 1 to 512 bytes of UTF-8, percent-encoded, e.g. {}/config%20file",
+            r.body_text(),
+            store.path()
         ))),
     }
 }
@@ -84,7 +106,7 @@ pub(crate) fn raw(value: &[u8], headers: &[(&'static str, String)]) -> Response 
 }
 
 /// The answer for `/v1/kv/` and `/v1/state/` with nothing after the slash.
-pub(crate) async fn empty_key(uri: Uri) -> ApiError {
+async fn empty_key(uri: Uri) -> ApiError {
     ApiError::bad_request(format!(
         "{} names no key; put the key after the slash, e.g. {}config/db (keys are 1 to 512 bytes of UTF-8)",
         uri.path(),

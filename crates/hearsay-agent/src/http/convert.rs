@@ -7,17 +7,17 @@
 use std::fmt::Write as _;
 use std::time::{Instant, UNIX_EPOCH};
 
-use hearsay::Node;
+use hearsay::{Key, KvEntry, Name, Node};
 
-use crate::api;
+use crate::schema::{self, ValueField, stamp_unix_ms};
 
 /// A member's record.
-pub(crate) fn member(node: &Node, m: &hearsay::MemberView) -> api::Member {
+pub(crate) fn member(node: &Node, m: &hearsay::MemberView) -> schema::Member {
     let (meta, meta_hex) = match hearsay::meta::decode(&m.meta) {
         Some(pairs) => (Some(pairs), None),
         None => (None, Some(hex(&m.meta))),
     };
-    api::Member {
+    schema::Member {
         name: m.name.as_str().to_owned(),
         address: m.addr,
         state: state(m.state),
@@ -30,24 +30,24 @@ pub(crate) fn member(node: &Node, m: &hearsay::MemberView) -> api::Member {
 }
 
 /// One entry of the member list.
-pub(crate) fn summary(node: &Node, info: &hearsay::MemberInfo) -> api::MemberSummary {
-    api::MemberSummary {
+pub(crate) fn summary(node: &Node, info: &hearsay::MemberInfo) -> schema::MemberSummary {
+    schema::MemberSummary {
         member: member(node, &info.member),
         last_change: info.last_change.as_ref().map(|e| change(node, e)),
     }
 }
 
 /// A member with its history.
-pub(crate) fn detail(node: &Node, d: &hearsay::MemberDetail) -> api::MemberDetail {
-    api::MemberDetail {
+pub(crate) fn detail(node: &Node, d: &hearsay::MemberDetail) -> schema::MemberDetail {
+    schema::MemberDetail {
         member: member(node, &d.member),
         history: d.history.iter().map(|e| change(node, e)).collect(),
     }
 }
 
 /// One change, as listed in a history.
-pub(crate) fn change(node: &Node, e: &hearsay::Event) -> api::Change {
-    api::Change {
+pub(crate) fn change(node: &Node, e: &hearsay::Event) -> schema::Change {
+    schema::Change {
         kind: kind(e.kind),
         at_unix_ms: unix_ms(node, e.at),
         state: state(e.member.state),
@@ -58,8 +58,8 @@ pub(crate) fn change(node: &Node, e: &hearsay::Event) -> api::Change {
 }
 
 /// One change, as streamed.
-pub(crate) fn event(node: &Node, e: &hearsay::Event) -> api::Event {
-    api::Event {
+pub(crate) fn event(node: &Node, e: &hearsay::Event) -> schema::Event {
+    schema::Event {
         kind: kind(e.kind),
         at_unix_ms: unix_ms(node, e.at),
         member: member(node, &e.member),
@@ -68,11 +68,11 @@ pub(crate) fn event(node: &Node, e: &hearsay::Event) -> api::Event {
 }
 
 /// The node's own state and counters.
-pub(crate) fn info(node: &Node, i: &hearsay::NodeInfo) -> api::Info {
-    api::Info {
+pub(crate) fn info(node: &Node, i: &hearsay::NodeInfo) -> schema::Info {
+    schema::Info {
         local: member(node, &i.local),
         bound: i.bound,
-        states: api::StateCounts {
+        states: schema::StateCounts {
             alive: i.states.alive,
             suspect: i.states.suspect,
             dead: i.states.dead,
@@ -87,36 +87,81 @@ pub(crate) fn info(node: &Node, i: &hearsay::NodeInfo) -> api::Info {
     }
 }
 
+/// A live entry of the map, as listed; `None` for a tombstone.
+pub(crate) fn kv_item(key: &Key, e: &KvEntry) -> Option<schema::KvItem> {
+    Some(schema::KvItem {
+        key: key.to_string(),
+        value: ValueField::of(e.value.as_deref()?),
+        stamp: e.stamp,
+        at_unix_ms: stamp_unix_ms(e.stamp),
+        writer: e.writer.as_str().to_owned(),
+    })
+}
+
+/// A write of the map (a put or a delete), as answered to the writer.
+pub(crate) fn kv_write(key: String, e: &KvEntry) -> schema::KvWrite {
+    schema::KvWrite {
+        key,
+        stamp: e.stamp,
+        at_unix_ms: stamp_unix_ms(e.stamp),
+        writer: e.writer.as_str().to_owned(),
+        deleted: e.value.is_none(),
+    }
+}
+
+/// A change of the map, as watched.
+pub(crate) fn kv_change(key: &Key, e: &KvEntry, local: bool) -> schema::KvChange {
+    schema::KvChange {
+        key: key.to_string(),
+        value: value_or_none(e.value.as_deref()),
+        deleted: e.value.is_none(),
+        stamp: e.stamp,
+        at_unix_ms: stamp_unix_ms(e.stamp),
+        writer: e.writer.as_str().to_owned(),
+        local,
+    }
+}
+
+/// A change of a member's state, as watched.
+pub(crate) fn state_change(owner: &Name, key: &Key, value: Option<&[u8]>) -> schema::StateChange {
+    schema::StateChange {
+        owner: owner.as_str().to_owned(),
+        key: key.to_string(),
+        value: value_or_none(value),
+        deleted: value.is_none(),
+    }
+}
+
 /// The engine's state as the API names it.
-pub(crate) fn state(s: hearsay::State) -> api::State {
+pub(crate) fn state(s: hearsay::State) -> schema::State {
     match s {
-        hearsay::State::Alive => api::State::Alive,
-        hearsay::State::Suspect => api::State::Suspect,
-        hearsay::State::Dead => api::State::Dead,
-        hearsay::State::Left => api::State::Left,
+        hearsay::State::Alive => schema::State::Alive,
+        hearsay::State::Suspect => schema::State::Suspect,
+        hearsay::State::Dead => schema::State::Dead,
+        hearsay::State::Left => schema::State::Left,
     }
 }
 
-fn kind(k: hearsay::EventKind) -> api::EventKind {
+fn kind(k: hearsay::EventKind) -> schema::EventKind {
     match k {
-        hearsay::EventKind::Up => api::EventKind::Up,
-        hearsay::EventKind::Updated => api::EventKind::Updated,
-        hearsay::EventKind::Suspect => api::EventKind::Suspect,
-        hearsay::EventKind::Recovered => api::EventKind::Recovered,
-        hearsay::EventKind::Down => api::EventKind::Down,
-        hearsay::EventKind::Left => api::EventKind::Left,
-        hearsay::EventKind::Removed => api::EventKind::Removed,
-        hearsay::EventKind::Refuted => api::EventKind::Refuted,
+        hearsay::EventKind::Up => schema::EventKind::Up,
+        hearsay::EventKind::Updated => schema::EventKind::Updated,
+        hearsay::EventKind::Suspect => schema::EventKind::Suspect,
+        hearsay::EventKind::Recovered => schema::EventKind::Recovered,
+        hearsay::EventKind::Down => schema::EventKind::Down,
+        hearsay::EventKind::Left => schema::EventKind::Left,
+        hearsay::EventKind::Removed => schema::EventKind::Removed,
+        hearsay::EventKind::Refuted => schema::EventKind::Refuted,
     }
 }
 
-fn cause(c: &hearsay::Cause) -> api::Cause {
+fn cause(c: &hearsay::Cause) -> schema::Cause {
     let (via, peer) = match c.via {
-        hearsay::Via::Local => (api::Via::Local, None),
-        hearsay::Via::Gossip(from) => (api::Via::Gossip, Some(from)),
-        hearsay::Via::Sync(with) => (api::Via::Sync, Some(with)),
+        hearsay::Via::Local => (schema::Via::Local, None),
+        hearsay::Via::Gossip(from) => (schema::Via::Gossip, Some(from)),
+        hearsay::Via::Sync(with) => (schema::Via::Sync, Some(with)),
     };
-    api::Cause {
+    schema::Cause {
         via,
         peer,
         accuser: c.accuser.as_ref().map(|n| n.as_str().to_owned()),
@@ -125,8 +170,8 @@ fn cause(c: &hearsay::Cause) -> api::Cause {
     }
 }
 
-fn engine(s: &hearsay::Stats) -> api::EngineCounters {
-    api::EngineCounters {
+fn engine(s: &hearsay::Stats) -> schema::EngineCounters {
+    schema::EngineCounters {
         datagrams_in: s.datagrams_in,
         datagram_bytes_in: s.datagram_bytes_in,
         datagrams_out: s.datagrams_out,
@@ -155,8 +200,8 @@ fn engine(s: &hearsay::Stats) -> api::EngineCounters {
     }
 }
 
-fn transport(t: &hearsay::TransportStats) -> api::TransportCounters {
-    api::TransportCounters {
+fn transport(t: &hearsay::TransportStats) -> schema::TransportCounters {
+    schema::TransportCounters {
         streams_accepted: t.streams_accepted,
         streams_dialed: t.streams_dialed,
         stream_limit: t.stream_limit,
@@ -178,6 +223,11 @@ fn unix_ms(node: &Node, at: Instant) -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
         .unwrap_or(0)
+}
+
+/// A value in JSON, or neither field for a deleted key.
+fn value_or_none(value: Option<&[u8]>) -> ValueField {
+    value.map_or_else(ValueField::none, ValueField::of)
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -46,11 +46,10 @@
 //! left, 413 for a value over `max_value_bytes` (1 MiB by default), 500 when a write could not
 //! be made durable, 504 when `wait_for` members did not confirm in time.
 
-mod base64;
 mod store;
 
 pub use store::{
-    KvChange, KvItem, KvWrite, StateChange, StateDelete, StateItem, StateWrite, ValueField,
+    KvChange, KvItem, KvWrite, StateChange, StateDelete, StateItem, StateWrite, Store, ValueField,
     stamp_unix_ms,
 };
 

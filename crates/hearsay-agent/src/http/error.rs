@@ -11,7 +11,7 @@ use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use hearsay::{CommandError, NodeError};
 
-use crate::api::{ENDPOINTS, ErrorBody};
+use crate::schema::{ENDPOINTS, ErrorBody};
 
 /// A failed request: the status code and the message for the `error` field.
 #[derive(Debug, Clone, PartialEq, Eq)]

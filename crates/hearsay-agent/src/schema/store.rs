@@ -12,9 +12,49 @@
 //! shifted left 16 bits, plus a counter. The last writer wins by `(stamp, writer)`.
 //! `at_unix_ms` is the millisecond part alone, for people.
 
+use base64::Engine as _;
+use base64::alphabet;
+use base64::engine::{GeneralPurpose, GeneralPurposeConfig};
 use serde::{Deserialize, Serialize};
 
-use super::base64;
+/// Base64 of values that are not UTF-8: RFC 4648's standard alphabet, padded on the way out
+/// and required padded on the way in. Bits past the last byte are ignored, as the API always
+/// has, so text that decoded before still does.
+const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true),
+);
+
+/// The two replicated stores, as the API names them: `/v1/{name}` holds a store's keys,
+/// `/v1/watch/{name}` streams its changes, and each change is a server-sent event of that
+/// name. One enum for the server's routes and the CLI's requests, so they cannot disagree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Store {
+    /// The cluster-wide map (`kv`): any member writes any key, the last writer wins.
+    Kv,
+    /// Per-member state (`state`): each member writes only its own keys.
+    State,
+}
+
+impl Store {
+    /// The store's name in paths and event names: `kv` or `state`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Store::Kv => "kv",
+            Store::State => "state",
+        }
+    }
+
+    /// The store's collection path: `/v1/kv` or `/v1/state`.
+    pub fn path(self) -> String {
+        format!("/v1/{}", self.as_str())
+    }
+
+    /// The path of the store's change stream: `/v1/watch/kv` or `/v1/watch/state`.
+    pub fn watch_path(self) -> String {
+        format!("/v1/watch/{}", self.as_str())
+    }
+}
 
 /// A value in JSON, flattened into every shape that carries one: the value as a `value` string
 /// when its bytes are valid UTF-8 (most values are text, and they stay readable in `curl` and
@@ -42,7 +82,7 @@ impl ValueField {
             },
             Err(_) => ValueField {
                 value: None,
-                value_base64: Some(base64::encode(bytes)),
+                value_base64: Some(BASE64.encode(bytes)),
             },
         }
     }
@@ -56,7 +96,7 @@ impl ValueField {
     pub fn bytes(&self) -> Option<Vec<u8>> {
         match (&self.value, &self.value_base64) {
             (Some(text), _) => Some(text.clone().into_bytes()),
-            (None, Some(b64)) => base64::decode(b64),
+            (None, Some(b64)) => BASE64.decode(b64).ok(),
             (None, None) => None,
         }
     }
@@ -192,6 +232,31 @@ mod tests {
         );
         assert_eq!(ValueField::of(b"").bytes(), Some(Vec::new()));
         assert_eq!(ValueField::none().bytes(), None);
+    }
+
+    #[test]
+    fn base64_is_the_padded_standard_alphabet_of_rfc_4648() {
+        let field = |b64: &str| ValueField {
+            value: None,
+            value_base64: Some(b64.to_owned()),
+        };
+        for (plain, coded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(BASE64.encode(plain.as_bytes()), coded);
+            assert_eq!(field(coded).bytes().as_deref(), Some(plain.as_bytes()));
+        }
+        let all: Vec<u8> = (0..=255).collect();
+        assert_eq!(field(&BASE64.encode(&all)).bytes(), Some(all));
+        for bad in ["Zg", "Zg=a", "Z===", "Zg==Zg==", "Zm9v!A==", "é", "Zm-_"] {
+            assert_eq!(field(bad).bytes(), None, "{bad}");
+        }
     }
 
     #[test]

@@ -3,10 +3,10 @@
 //!
 //! | request | answer |
 //! |---|---|
-//! | `PUT /v1/kv/{key}[?wait_for=N]`, body = value | 200 [`api::KvWrite`] once durable here |
+//! | `PUT /v1/kv/{key}[?wait_for=N]`, body = value | 200 [`schema::KvWrite`] once durable here |
 //! | `GET /v1/kv/{key}` | 200 raw bytes, `x-hearsay-stamp` and `x-hearsay-writer` headers; 404 |
-//! | `DELETE /v1/kv/{key}` | 200 [`api::KvWrite`] (`deleted: true`), durable like a put |
-//! | `GET /v1/kv[?prefix=P]` | 200 `[`[`api::KvItem`]`]` in key order |
+//! | `DELETE /v1/kv/{key}` | 200 [`schema::KvWrite`] (`deleted: true`), durable like a put |
+//! | `GET /v1/kv[?prefix=P]` | 200 `[`[`schema::KvItem`]`]` in key order |
 //!
 //! A put is answered once the node says the write is durable on this node: with a data
 //! directory, after the group commit that holds it has been fsynced; without one, at once.
@@ -17,25 +17,26 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use axum::routing::{any, get};
+use axum::routing::get;
 use axum::{Json, Router};
-use hearsay::KvEntry;
 use serde::Deserialize;
 
-use crate::api::{self, ValueField, stamp_unix_ms};
-use crate::error::ApiError;
-use crate::http::Shared;
-use crate::store_http::{self, STAMP_HEADER, WRITER_HEADER};
+use super::body::{self, STAMP_HEADER, WRITER_HEADER};
+use super::convert;
+use super::error::ApiError;
+use super::shared::Shared;
+use crate::schema::{self, Store};
 
 /// The map's routes; request bodies are limited to `max_value_bytes`.
 pub(crate) fn routes(max_value_bytes: usize) -> Router<Shared> {
-    Router::new()
-        .route("/v1/kv", get(list))
-        .route("/v1/kv/", any(store_http::empty_key))
-        .route("/v1/kv/{*key}", get(read).put(write).delete(delete))
-        .layer(DefaultBodyLimit::max(max_value_bytes))
+    body::routes(
+        Store::Kv,
+        get(list),
+        get(read).put(write).delete(delete),
+        max_value_bytes,
+    )
 }
 
 /// `?wait_for=` of a put, kept as text so that a wrong value gets our message.
@@ -56,13 +57,13 @@ async fn write(
     key: Result<Path<String>, PathRejection>,
     query: Result<Query<PutQuery>, QueryRejection>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<api::KvWrite>, ApiError> {
-    let key = store_http::key(key, "kv")?;
-    let Query(query) = query.map_err(|r| store_http::bad_query(r, "wait_for=N"))?;
+) -> Result<Json<schema::KvWrite>, ApiError> {
+    let key = body::key(key, Store::Kv)?;
+    let Query(query) = query.map_err(|r| body::bad_query(r, "wait_for=N"))?;
     let wait_for = check_wait_for(query.wait_for.as_deref())?;
-    let value = store_http::value(body, shared.control.max_value_bytes())?;
+    let value = body::value(body, shared.control.max_value_bytes())?;
     let entry = shared.node.kv_put_replicated(&key, value, wait_for).await?;
-    Ok(Json(written(key, &entry)))
+    Ok(Json(convert::kv_write(key, &entry)))
 }
 
 /// `GET /v1/kv/{key}`: the live value's bytes.
@@ -70,7 +71,7 @@ async fn read(
     State(shared): State<Shared>,
     key: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    let key = store_http::key(key, "kv")?;
+    let key = body::key(key, Store::Kv)?;
     let absent = || {
         ApiError::not_found(format!(
             "no key '{key}' in the map; `hearsay kv list` (GET /v1/kv?prefix=) lists the keys"
@@ -78,7 +79,7 @@ async fn read(
     };
     let entry = shared.node.kv_get(&key).await?.ok_or_else(absent)?;
     let value = entry.value.as_deref().ok_or_else(absent)?;
-    Ok(store_http::raw(
+    Ok(body::raw(
         value,
         &[
             (STAMP_HEADER, entry.stamp.to_string()),
@@ -92,45 +93,27 @@ async fn read(
 async fn delete(
     State(shared): State<Shared>,
     key: Result<Path<String>, PathRejection>,
-) -> Result<Json<api::KvWrite>, ApiError> {
-    let key = store_http::key(key, "kv")?;
+) -> Result<Json<schema::KvWrite>, ApiError> {
+    let key = body::key(key, Store::Kv)?;
     let entry = shared.node.kv_delete(&key).await?;
-    Ok(Json(written(key, &entry)))
+    Ok(Json(convert::kv_write(key, &entry)))
 }
 
 /// `GET /v1/kv[?prefix=P]`: live entries under the prefix, in key order.
 async fn list(
     State(shared): State<Shared>,
     query: Result<Query<ListQuery>, QueryRejection>,
-) -> Result<Json<Vec<api::KvItem>>, ApiError> {
-    let Query(query) = query.map_err(|r| store_http::bad_query(r, "prefix=P"))?;
+) -> Result<Json<Vec<schema::KvItem>>, ApiError> {
+    let Query(query) = query.map_err(|r| body::bad_query(r, "prefix=P"))?;
     let prefix = query.prefix.unwrap_or_default();
     let items = shared
         .node
         .kv_list(&prefix)
         .await?
         .into_iter()
-        .filter_map(|(key, e)| {
-            Some(api::KvItem {
-                key: key.to_string(),
-                value: ValueField::of(e.value.as_deref()?),
-                stamp: e.stamp,
-                at_unix_ms: stamp_unix_ms(e.stamp),
-                writer: e.writer.as_str().to_owned(),
-            })
-        })
+        .filter_map(|(key, e)| convert::kv_item(&key, &e))
         .collect();
     Ok(Json(items))
-}
-
-fn written(key: String, e: &KvEntry) -> api::KvWrite {
-    api::KvWrite {
-        key,
-        stamp: e.stamp,
-        at_unix_ms: stamp_unix_ms(e.stamp),
-        writer: e.writer.as_str().to_owned(),
-        deleted: e.value.is_none(),
-    }
 }
 
 /// The members that must hold a put before it is answered (1, this node, when not given).

@@ -1,0 +1,94 @@
+//! What every handler can reach: the node, the agent's [`Control`], and a [`Stopping`] signal
+//! for open event streams.
+//!
+//! Defined here, below the handlers, so that the handlers import it and nothing imports back
+//! up: `mod.rs` builds a [`Shared`] and mounts the handlers' routes on it.
+
+use std::sync::Arc;
+
+use hearsay::Node;
+use tokio::sync::{Notify, watch};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub(crate) struct Shared {
+    pub(crate) node: Node,
+    pub(crate) control: Control,
+    pub(crate) stopping: Stopping,
+}
+
+/// What the API needs from whoever runs the node: the node's value size limit, and a way to
+/// say that `POST /v1/leave` has completed, so the agent can exit.
+#[derive(Debug, Clone)]
+pub struct Control {
+    left: Arc<Notify>,
+    max_value_bytes: usize,
+}
+
+impl Default for Control {
+    fn default() -> Control {
+        Control {
+            left: Arc::default(),
+            max_value_bytes: hearsay::Config::lan(1).max_value_bytes,
+        }
+    }
+}
+
+impl Control {
+    /// A new control with nothing signalled, for a node with the protocol's default value
+    /// size limit (1 MiB).
+    pub fn new() -> Control {
+        Control::default()
+    }
+
+    /// The same, for a node whose `max_value_bytes` is `limit`: larger request bodies of the
+    /// store endpoints are refused (413) before they are read whole.
+    pub fn with_max_value_bytes(self, limit: usize) -> Control {
+        Control {
+            max_value_bytes: limit,
+            ..self
+        }
+    }
+
+    /// The largest value the API accepts.
+    pub fn max_value_bytes(&self) -> usize {
+        self.max_value_bytes
+    }
+
+    /// Resolves once a leave requested through the API has completed.
+    pub async fn left(&self) {
+        self.left.notified().await;
+    }
+
+    /// Signals that a leave requested through the API has completed.
+    pub fn notify_left(&self) {
+        self.left.notify_one();
+    }
+}
+
+/// Resolves when the server is shutting down, so that open streams end and the graceful
+/// shutdown does not wait on them forever.
+#[derive(Debug, Clone)]
+pub(crate) struct Stopping(Option<watch::Receiver<bool>>);
+
+impl Stopping {
+    /// Never resolves (a router served by someone else's loop).
+    pub(crate) fn never() -> Stopping {
+        Stopping(None)
+    }
+
+    /// Resolves once `stopping` turns true or its sender is gone.
+    pub(crate) fn on(stopping: watch::Receiver<bool>) -> Stopping {
+        Stopping(Some(stopping))
+    }
+
+    /// Waits until the server is shutting down.
+    pub(crate) async fn wait(&mut self) {
+        match &mut self.0 {
+            None => std::future::pending().await,
+            Some(rx) => {
+                let _ = rx.wait_for(|stop| *stop).await;
+            }
+        }
+    }
+}
