@@ -23,6 +23,11 @@ pub async fn join_through_first(nodes: &[Node], within: Duration) {
     for node in &nodes[1..] {
         node.join(&[seed]).await.expect("the node is running");
     }
+    wait_for_full_views(nodes, within).await;
+}
+
+/// Waits until every node sees every one of `nodes` alive (panicking after `within`).
+pub async fn wait_for_full_views(nodes: &[Node], within: Duration) {
     let everyone = nodes.len();
     let what = format!("all {everyone} nodes see each other alive");
     wait_until(&what, within, || async {
