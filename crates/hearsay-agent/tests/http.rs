@@ -1,24 +1,21 @@
 //! The HTTP API over a real socket: nodes on loopback, the router served on a free port, and
 //! a blocking HTTP client (ureq) run off the runtime's threads, as the CLI would use it.
 
-use std::future::Future;
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use hearsay::{Name, Node, NodeConfig};
+use hearsay::Node;
 use hearsay_agent::http::{Control, serve};
 use hearsay_agent::schema as api;
+use hearsay_test_support::PATIENCE;
+use hearsay_test_support::http::{EventStream, Reply, get, post};
+use hearsay_test_support::nodes::{join_through_first, loopback_config};
+use hearsay_test_support::wait::wait_until;
 use serde_json::Value;
 use tokio::sync::oneshot;
 
-/// Longest wait for anything in these tests; the protocol's local timers act in well under.
-const PATIENCE: Duration = Duration::from_secs(10);
-
 async fn node(name: &str, meta: &str) -> Node {
-    let mut config = NodeConfig::new(Name::new(name).unwrap());
-    config.bind = "127.0.0.1:0".parse().unwrap();
-    config.protocol = hearsay::Config::local();
+    let mut config = loopback_config(name);
     config.meta = hearsay::Meta::from(meta.as_bytes());
     config.leave_timeout = Duration::from_millis(500);
     Node::start(config).await.unwrap()
@@ -48,106 +45,16 @@ async fn api(node: &Node) -> Api {
     }
 }
 
-/// Three nodes, b and c joined through a, all seen alive by a; a's API.
+/// Three nodes, b and c joined through a, all seeing each other alive; a's API.
 async fn cluster() -> (Vec<Node>, Api) {
-    let a = node("a", "role=seed").await;
-    let b = node("b", "role=web\nzone=1").await;
-    let c = node("c", "").await;
-    for n in [&b, &c] {
-        n.join(&[a.advertise_addr()]).await.unwrap();
-        tokio::time::timeout(PATIENCE, n.joined())
-            .await
-            .unwrap()
-            .unwrap();
-    }
-    until("a sees three alive members", || async {
-        a.info().await.unwrap().states.alive == 3
-    })
-    .await;
-    let api = api(&a).await;
-    (vec![a, b, c], api)
-}
-
-/// Polls `check` until it holds, failing the test after [`PATIENCE`].
-async fn until<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let polling = async {
-        while !check().await {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    };
-    if tokio::time::timeout(PATIENCE, polling).await.is_err() {
-        panic!("timed out waiting until {what}");
-    }
-}
-
-/// A response: status, content type, body.
-struct Reply {
-    status: u16,
-    content_type: String,
-    body: String,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
-    }
-
-    /// The `error` message of a JSON error answer.
-    fn error(&self) -> String {
-        let json = self.json();
-        json["error"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no error field: {json}"))
-            .to_owned()
-    }
-}
-
-fn client() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(PATIENCE))
-        .build()
-        .into()
-}
-
-fn reply(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
-    let mut r = r.expect("the API answers");
-    let content_type = r
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    Reply {
-        status: r.status().as_u16(),
-        content_type,
-        body: r.body_mut().read_to_string().unwrap(),
-    }
-}
-
-async fn get(api: &Api, path: &str) -> Reply {
-    let url = format!("http://{}{path}", api.addr);
-    tokio::task::spawn_blocking(move || reply(client().get(&url).call()))
-        .await
-        .unwrap()
-}
-
-async fn post(api: &Api, path: &str, content_type: &str, body: &str) -> Reply {
-    let url = format!("http://{}{path}", api.addr);
-    let (content_type, body) = (content_type.to_owned(), body.to_owned());
-    tokio::task::spawn_blocking(move || {
-        reply(
-            client()
-                .post(&url)
-                .header("content-type", &content_type)
-                .send(&body),
-        )
-    })
-    .await
-    .unwrap()
+    let nodes = vec![
+        node("a", "role=seed").await,
+        node("b", "role=web\nzone=1").await,
+        node("c", "").await,
+    ];
+    join_through_first(&nodes, PATIENCE).await;
+    let api = api(&nodes[0]).await;
+    (nodes, api)
 }
 
 async fn shutdown(nodes: &[Node]) {
@@ -159,10 +66,10 @@ async fn shutdown(nodes: &[Node]) {
 #[tokio::test]
 async fn members_lists_every_node_with_state_address_and_decoded_meta() {
     let (nodes, api) = cluster().await;
-    let reply = get(&api, "/v1/members").await;
+    let reply = get(api.addr, "/v1/members").await;
     assert_eq!(reply.status, 200);
-    assert!(reply.content_type.starts_with("application/json"));
-    let members: Vec<api::MemberSummary> = serde_json::from_str(&reply.body).unwrap();
+    assert!(reply.content_type().starts_with("application/json"));
+    let members: Vec<api::MemberSummary> = serde_json::from_slice(&reply.body).unwrap();
     let names: Vec<&str> = members.iter().map(|m| m.member.name.as_str()).collect();
     assert_eq!(names, ["a", "b", "c"]);
     for (m, n) in members.iter().zip(&nodes) {
@@ -191,7 +98,7 @@ async fn members_lists_every_node_with_state_address_and_decoded_meta() {
 async fn metadata_that_is_not_key_value_pairs_comes_as_hex() {
     let a = node("a", "\u{1}bin").await;
     let api = api(&a).await;
-    let members = get(&api, "/v1/members").await.json();
+    let members = get(api.addr, "/v1/members").await.json();
     assert_eq!(members[0]["meta_hex"], "0162696e");
     assert!(members[0].get("meta").is_none());
     a.shutdown().await;
@@ -200,9 +107,9 @@ async fn metadata_that_is_not_key_value_pairs_comes_as_hex() {
 #[tokio::test]
 async fn member_detail_has_the_history_with_causes() {
     let (nodes, api) = cluster().await;
-    let reply = get(&api, "/v1/members/b").await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    let detail: api::MemberDetail = serde_json::from_str(&reply.body).unwrap();
+    let reply = get(api.addr, "/v1/members/b").await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let detail: api::MemberDetail = serde_json::from_slice(&reply.body).unwrap();
     assert_eq!(detail.member.name, "b");
     let first = detail.history.first().expect("b has a history on a");
     assert_eq!(first.kind, api::EventKind::Up);
@@ -218,9 +125,9 @@ async fn member_detail_has_the_history_with_causes() {
 async fn an_unknown_member_is_a_404_json_error_that_says_what_to_do() {
     let a = node("a", "").await;
     let api = api(&a).await;
-    let reply = get(&api, "/v1/members/zed").await;
+    let reply = get(api.addr, "/v1/members/zed").await;
     assert_eq!(reply.status, 404);
-    assert!(reply.content_type.starts_with("application/json"));
+    assert!(reply.content_type().starts_with("application/json"));
     assert_eq!(
         reply.error(),
         "no member named 'zed'; `hearsay members` lists them"
@@ -232,21 +139,21 @@ async fn an_unknown_member_is_a_404_json_error_that_says_what_to_do() {
 async fn the_state_filter_keeps_only_members_in_that_state() {
     let (nodes, api) = cluster().await;
     nodes[2].leave().await.unwrap();
-    until("a sees c leave", || async {
+    wait_until("a sees c leave", PATIENCE, || async {
         nodes[0].info().await.unwrap().states.left == 1
     })
     .await;
     let names = |reply: Reply| -> Vec<String> {
-        let list: Vec<api::MemberSummary> = serde_json::from_str(&reply.body).unwrap();
+        let list: Vec<api::MemberSummary> = serde_json::from_slice(&reply.body).unwrap();
         list.into_iter().map(|m| m.member.name).collect()
     };
     assert_eq!(
-        names(get(&api, "/v1/members?state=alive").await),
+        names(get(api.addr, "/v1/members?state=alive").await),
         ["a", "b"]
     );
-    assert_eq!(names(get(&api, "/v1/members?state=left").await), ["c"]);
-    assert!(names(get(&api, "/v1/members?state=dead").await).is_empty());
-    assert_eq!(names(get(&api, "/v1/members").await).len(), 3);
+    assert_eq!(names(get(api.addr, "/v1/members?state=left").await), ["c"]);
+    assert!(names(get(api.addr, "/v1/members?state=dead").await).is_empty());
+    assert_eq!(names(get(api.addr, "/v1/members").await).len(), 3);
     shutdown(&nodes).await;
 }
 
@@ -254,7 +161,7 @@ async fn the_state_filter_keeps_only_members_in_that_state() {
 async fn an_unknown_state_is_a_400_listing_the_valid_ones() {
     let a = node("a", "").await;
     let api = api(&a).await;
-    let reply = get(&api, "/v1/members?state=gone").await;
+    let reply = get(api.addr, "/v1/members?state=gone").await;
     assert_eq!(reply.status, 400);
     let error = reply.error();
     assert!(
@@ -270,16 +177,16 @@ async fn join_through_the_api_makes_the_node_join() {
     let b = node("b", "").await;
     let api = api(&b).await;
     let body = format!("{{\"addrs\": [\"{}\"]}}", a.advertise_addr());
-    let reply = post(&api, "/v1/join", "application/json", &body).await;
-    assert_eq!(reply.status, 202, "{}", reply.body);
-    let answer: api::JoinResponse = serde_json::from_str(&reply.body).unwrap();
+    let reply = post(api.addr, "/v1/join", "application/json", &body).await;
+    assert_eq!(reply.status, 202, "{}", reply.text());
+    let answer: api::JoinResponse = serde_json::from_slice(&reply.body).unwrap();
     assert_eq!(answer.joining, [a.advertise_addr()]);
     assert!(!answer.already_joined);
     tokio::time::timeout(PATIENCE, b.joined())
         .await
         .expect("b joins")
         .unwrap();
-    until("a sees b", || async {
+    wait_until("a sees b", PATIENCE, || async {
         a.member("b").await.unwrap().is_some()
     })
     .await;
@@ -292,7 +199,7 @@ async fn bad_join_requests_get_json_errors_that_show_the_expected_form() {
     let api = api(&a).await;
 
     let reply = post(
-        &api,
+        api.addr,
         "/v1/join",
         "application/json",
         r#"{"addrs": ["nohost"]}"#,
@@ -305,19 +212,19 @@ async fn bad_join_requests_get_json_errors_that_show_the_expected_form() {
         "{error}"
     );
 
-    let reply = post(&api, "/v1/join", "application/json", r#"{"addrs": []}"#).await;
+    let reply = post(api.addr, "/v1/join", "application/json", r#"{"addrs": []}"#).await;
     assert_eq!(reply.status, 400);
     assert!(reply.error().contains("ADDR:PORT"));
 
-    let reply = post(&api, "/v1/join", "application/json", "{").await;
+    let reply = post(api.addr, "/v1/join", "application/json", "{").await;
     assert_eq!(reply.status, 400);
-    assert!(reply.error().contains("\"addrs\""), "{}", reply.body);
+    assert!(reply.error().contains("\"addrs\""), "{}", reply.text());
 
-    let reply = post(&api, "/v1/join", "application/json", r#"{"seeds": []}"#).await;
+    let reply = post(api.addr, "/v1/join", "application/json", r#"{"seeds": []}"#).await;
     assert_eq!(reply.status, 422);
-    assert!(reply.error().contains("addrs"), "{}", reply.body);
+    assert!(reply.error().contains("addrs"), "{}", reply.text());
 
-    let reply = post(&api, "/v1/join", "text/plain", "127.0.0.1:1").await;
+    let reply = post(api.addr, "/v1/join", "text/plain", "127.0.0.1:1").await;
     assert_eq!(reply.status, 415);
     assert!(reply.error().contains("application/json"));
     a.shutdown().await;
@@ -327,14 +234,14 @@ async fn bad_join_requests_get_json_errors_that_show_the_expected_form() {
 async fn unknown_routes_and_wrong_methods_answer_json_listing_the_endpoints() {
     let a = node("a", "").await;
     let api = api(&a).await;
-    let reply = get(&api, "/v2/members").await;
+    let reply = get(api.addr, "/v2/members").await;
     assert_eq!(reply.status, 404);
     let error = reply.error();
     assert!(error.contains("GET /v2/members"), "{error}");
     for endpoint in api::ENDPOINTS {
         assert!(error.contains(endpoint), "{error} lacks {endpoint}");
     }
-    let reply = get(&api, "/v1/leave").await;
+    let reply = get(api.addr, "/v1/leave").await;
     assert_eq!(reply.status, 405);
     assert!(reply.error().contains("POST /v1/leave"));
     a.shutdown().await;
@@ -344,16 +251,16 @@ async fn unknown_routes_and_wrong_methods_answer_json_listing_the_endpoints() {
 async fn health_is_ok_while_the_node_runs_and_503_once_it_stopped() {
     let a = node("a", "").await;
     let api = api(&a).await;
-    let reply = get(&api, "/v1/health").await;
+    let reply = get(api.addr, "/v1/health").await;
     assert_eq!(reply.status, 200);
-    let health: api::Health = serde_json::from_str(&reply.body).unwrap();
+    let health: api::Health = serde_json::from_slice(&reply.body).unwrap();
     assert_eq!(health.status, "ok");
     assert_eq!(health.name, "a");
     assert_eq!(health.members_alive, 1);
     assert!(!health.joined);
 
     a.shutdown().await;
-    let reply = get(&api, "/v1/health").await;
+    let reply = get(api.addr, "/v1/health").await;
     assert_eq!(reply.status, 503);
     assert!(reply.error().contains("stopped"));
 }
@@ -361,9 +268,9 @@ async fn health_is_ok_while_the_node_runs_and_503_once_it_stopped() {
 #[tokio::test]
 async fn info_describes_the_local_node_and_its_counters() {
     let (nodes, api) = cluster().await;
-    let reply = get(&api, "/v1/info").await;
+    let reply = get(api.addr, "/v1/info").await;
     assert_eq!(reply.status, 200);
-    let info: api::Info = serde_json::from_str(&reply.body).unwrap();
+    let info: api::Info = serde_json::from_slice(&reply.body).unwrap();
     assert_eq!(info.local.name, "a");
     assert_eq!(info.local.address, nodes[0].advertise_addr());
     assert_eq!(info.local.generation, nodes[0].generation());
@@ -380,18 +287,18 @@ async fn info_describes_the_local_node_and_its_counters() {
 #[tokio::test]
 async fn metrics_carry_the_documented_families_with_plausible_values() {
     let (nodes, api) = cluster().await;
-    until("a has probed", || async {
+    wait_until("a has probed", PATIENCE, || async {
         nodes[0].info().await.unwrap().stats.acks > 0
     })
     .await;
-    let reply = get(&api, "/metrics").await;
+    let reply = get(api.addr, "/metrics").await;
     assert_eq!(reply.status, 200);
     assert!(
         reply
-            .content_type
+            .content_type()
             .starts_with("application/openmetrics-text")
     );
-    let text = reply.body;
+    let text = reply.text();
     let value = |series: &str| -> f64 {
         let line = text
             .lines()
@@ -444,28 +351,12 @@ fn watch_events(
     oneshot::Receiver<String>,
     tokio::task::JoinHandle<Option<(String, Value)>>,
 ) {
-    let url = format!("http://{}/v1/events", api.addr);
+    let addr = api.addr;
     let (ready, opened) = oneshot::channel();
     let reader = tokio::task::spawn_blocking(move || {
-        let r = client().get(&url).call().unwrap();
-        let content_type = r.headers()["content-type"].to_str().unwrap().to_owned();
-        let mut lines = BufReader::new(r.into_body().into_reader()).lines();
-        let hello = lines.next().unwrap().unwrap();
-        assert!(hello.starts_with(':'), "opens with a comment: {hello}");
-        let _ = ready.send(content_type);
-        let mut name = String::new();
-        for line in lines {
-            let line = line.unwrap();
-            if let Some(n) = line.strip_prefix("event: ") {
-                name = n.to_owned();
-            } else if let Some(data) = line.strip_prefix("data: ") {
-                let data: Value = serde_json::from_str(data).unwrap();
-                if data["member"]["name"] == member {
-                    return Some((name, data));
-                }
-            }
-        }
-        None
+        let mut events = EventStream::open(addr, "/v1/events");
+        let _ = ready.send(events.content_type.clone());
+        events.find(|(_, data)| data["member"]["name"] == member)
     });
     (opened, reader)
 }
@@ -522,15 +413,15 @@ async fn an_open_event_stream_does_not_hold_up_the_servers_shutdown() {
 #[tokio::test]
 async fn leave_through_the_api_leaves_and_notifies_the_agent() {
     let (nodes, api) = cluster().await;
-    let reply = post(&api, "/v1/leave", "application/json", "").await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    let answer: api::LeaveResponse = serde_json::from_str(&reply.body).unwrap();
+    let reply = post(api.addr, "/v1/leave", "application/json", "").await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let answer: api::LeaveResponse = serde_json::from_slice(&reply.body).unwrap();
     assert_eq!(answer.name, "a");
     assert!(answer.left);
     tokio::time::timeout(PATIENCE, api.control.left())
         .await
         .expect("the agent is told the leave is done");
-    until("b sees a leave", || async {
+    wait_until("b sees a leave", PATIENCE, || async {
         let a = nodes[1].member("a").await.unwrap().unwrap();
         a.member.state == hearsay::State::Left
     })

@@ -2,24 +2,21 @@
 //! `/v1/watch/...` served on a free loopback port in front of real nodes, called with a
 //! blocking HTTP client (ureq) off the runtime's threads, as the CLI would.
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::Duration;
 
-use hearsay::{Name, Node, NodeConfig, StoreEvent};
+use hearsay::{Node, NodeConfig, StoreEvent};
 use hearsay_agent::http::{Control, serve};
 use hearsay_agent::schema as api;
+use hearsay_test_support::http::{EventStream, delete, get, put};
+use hearsay_test_support::nodes::loopback_config;
+use hearsay_test_support::wait::next_matching;
+use hearsay_test_support::{PATIENCE, temp_dir};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
-/// Longest wait for anything in these tests; the protocol's local timers act in well under.
-const PATIENCE: Duration = Duration::from_secs(10);
-
 fn config(name: &str) -> NodeConfig {
-    let mut config = NodeConfig::new(Name::new(name).unwrap());
-    config.bind = "127.0.0.1:0".parse().unwrap();
-    config.protocol = hearsay::Config::local();
+    let mut config = loopback_config(name);
     config.leave_timeout = Duration::from_millis(500);
     config
 }
@@ -39,99 +36,6 @@ async fn api(node: &Node, control: Control) -> SocketAddr {
         std::future::pending(),
     ));
     addr
-}
-
-/// A response: status, headers, raw body.
-struct Reply {
-    status: u16,
-    headers: ureq::http::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-
-    /// The `error` message of a JSON error answer.
-    fn error(&self) -> String {
-        let json = self.json();
-        json["error"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no error field: {json}"))
-            .to_owned()
-    }
-
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .map(|v| v.to_str().unwrap())
-            .unwrap_or_default()
-    }
-}
-
-/// `method path` with `body` (PUT only), on a blocking thread.
-async fn call(addr: SocketAddr, method: &'static str, path: &str, body: &[u8]) -> Reply {
-    let url = format!("http://{addr}{path}");
-    let body = body.to_vec();
-    tokio::task::spawn_blocking(move || {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(PATIENCE))
-            .build()
-            .into();
-        let answer = match method {
-            "GET" => agent.get(&url).call(),
-            "DELETE" => agent.delete(&url).call(),
-            "PUT" => agent.put(&url).send(&body[..]),
-            other => unreachable!("{other}"),
-        };
-        let mut r = answer.expect("the API answers");
-        Reply {
-            status: r.status().as_u16(),
-            headers: r.headers().clone(),
-            body: r
-                .body_mut()
-                .with_config()
-                .limit(64 << 20)
-                .read_to_vec()
-                .unwrap(),
-        }
-    })
-    .await
-    .unwrap()
-}
-
-async fn get(addr: SocketAddr, path: &str) -> Reply {
-    call(addr, "GET", path, b"").await
-}
-
-async fn put(addr: SocketAddr, path: &str, body: &[u8]) -> Reply {
-    call(addr, "PUT", path, body).await
-}
-
-async fn delete(addr: SocketAddr, path: &str) -> Reply {
-    call(addr, "DELETE", path, b"").await
-}
-
-/// Waits for the first store change `wanted` picks, failing the test after [`PATIENCE`].
-async fn next_change<T>(
-    events: &mut hearsay::StoreEvents,
-    what: &str,
-    mut wanted: impl FnMut(&StoreEvent) -> Option<T>,
-) -> T {
-    let found = async {
-        while let Some(e) = events.next().await {
-            if let Some(t) = wanted(&e) {
-                return t;
-            }
-        }
-        panic!("the node stopped before {what}");
-    };
-    tokio::time::timeout(PATIENCE, found)
-        .await
-        .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
 }
 
 #[tokio::test]
@@ -368,7 +272,7 @@ async fn state_is_set_read_listed_and_deleted_and_a_ttl_deletes_it() {
     assert_eq!(only.len(), 1);
     assert_eq!(only[0].value.value.as_deref(), Some("web"));
 
-    next_change(&mut changes, "the lease to expire", |e| match e {
+    next_matching(&mut changes, "the lease to expire", PATIENCE, |e| match e {
         StoreEvent::State {
             key, value: None, ..
         } if &**key == "lease" => Some(()),
@@ -421,7 +325,7 @@ async fn every_members_state_is_listed_with_all_and_read_with_node() {
     b.state_set("role", hearsay::Value::from(&b"web"[..]), None)
         .await
         .unwrap();
-    next_change(&mut changes, "a to learn b's role", |e| match e {
+    next_matching(&mut changes, "a to learn b's role", PATIENCE, |e| match e {
         StoreEvent::State {
             owner,
             key,
@@ -472,33 +376,13 @@ fn watch(
     oneshot::Receiver<()>,
     tokio::task::JoinHandle<Vec<(String, Value)>>,
 ) {
-    let url = format!("http://{addr}{path}");
+    let path = path.to_owned();
     let (ready, opened) = oneshot::channel();
     let reader = tokio::task::spawn_blocking(move || {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(PATIENCE))
-            .build()
-            .into();
-        let r = agent.get(&url).call().unwrap();
-        assert_eq!(r.headers()["content-type"], "text/event-stream");
-        let mut lines = BufReader::new(r.into_body().into_reader()).lines();
-        let hello = lines.next().unwrap().unwrap();
-        assert!(hello.starts_with(':'), "opens with a comment: {hello}");
+        let events = EventStream::open(addr, &path);
+        assert_eq!(events.content_type, "text/event-stream");
         let _ = ready.send(());
-        let mut name = String::new();
-        let mut seen = Vec::new();
-        for line in lines {
-            let line = line.unwrap();
-            if let Some(n) = line.strip_prefix("event: ") {
-                name = n.to_owned();
-            } else if let Some(data) = line.strip_prefix("data: ") {
-                seen.push((name.clone(), serde_json::from_str(data).unwrap()));
-                if seen.len() == n {
-                    break;
-                }
-            }
-        }
-        seen
+        events.take(n).collect()
     });
     (opened, reader)
 }
@@ -601,18 +485,11 @@ async fn metrics_count_the_stores() {
     a.shutdown().await;
 }
 
-/// A fresh directory for one test's data.
-fn data_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("hearsay-store-http-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
-
 #[tokio::test]
 async fn puts_through_the_api_survive_a_restart_on_the_same_data_dir() {
-    let dir = data_dir("restart");
+    let dir = temp_dir("store-http-restart");
     let mut with_dir = config("a");
-    with_dir.data_dir = Some(dir.clone());
+    with_dir.data_dir = Some(dir.path().to_owned());
     let a = Node::start(with_dir.clone()).await.unwrap();
     let http = api(&a, Control::new()).await;
     for i in 0..20 {
@@ -638,5 +515,4 @@ async fn puts_through_the_api_survive_a_restart_on_the_same_data_dir() {
         19
     );
     again.shutdown().await;
-    std::fs::remove_dir_all(&dir).unwrap();
 }

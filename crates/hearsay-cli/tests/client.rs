@@ -1,19 +1,17 @@
 //! The client commands as a user meets them: the `hearsay` binary against an address where
 //! nothing listens, and against a real API served in this process on loopback.
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Command, Output, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
-use hearsay::{Name, Node, NodeConfig};
+use hearsay::Node;
 use hearsay_agent::http::{Control, serve};
+use hearsay_test_support::http::{Method, call};
+use hearsay_test_support::nodes::{join_through_first, loopback_config};
+use hearsay_test_support::{PATIENCE, read_lines};
 use serde_json::Value;
 use tokio::runtime::Runtime;
-
-/// Longest wait for anything here; the protocol's local timers act in well under.
-const PATIENCE: Duration = Duration::from_secs(10);
 
 fn hearsay(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_hearsay"))
@@ -37,12 +35,12 @@ fn stdout(out: &Output) -> String {
 struct Agent {
     runtime: Runtime,
     nodes: Vec<Node>,
-    http: String,
+    http: SocketAddr,
     control: Control,
 }
 
 impl Agent {
-    /// `names[0]` with an API; every other node joined through it and seen alive by it.
+    /// `names[0]` with an API; every other node joined through it, all seeing each other alive.
     fn start(names: &[&str]) -> Agent {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -55,16 +53,9 @@ impl Agent {
             for name in names {
                 nodes.push(node(name).await);
             }
-            for n in &nodes[1..] {
-                n.join(&[nodes[0].advertise_addr()]).await.unwrap();
-            }
-            let everyone = names.len();
-            poll_until("the first node sees everyone alive", || async {
-                nodes[0].info().await.unwrap().states.alive == everyone
-            })
-            .await;
+            join_through_first(&nodes, PATIENCE).await;
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let http = listener.local_addr().unwrap().to_string();
+            let http = listener.local_addr().unwrap();
             tokio::spawn(serve(
                 listener,
                 nodes[0].clone(),
@@ -83,46 +74,25 @@ impl Agent {
 
     /// Runs `hearsay ARGS --http-addr <this API>`.
     fn run(&self, args: &[&str]) -> Output {
+        let http = self.http.to_string();
         let mut all = args.to_vec();
-        all.extend(["--http-addr", &self.http]);
+        all.extend(["--http-addr", &http]);
         hearsay(&all)
     }
 
     /// `GET path` straight from the API.
     fn api_json(&self, path: &str) -> Value {
-        ureq::get(format!("http://{}{path}", self.http))
-            .call()
-            .unwrap()
-            .body_mut()
-            .read_json()
-            .unwrap()
+        call(self.http, Method::Get, path, None, b"").json()
     }
 }
 
 async fn node(name: &str) -> Node {
-    let mut config = NodeConfig::new(Name::new(name).unwrap());
-    config.bind = "127.0.0.1:0".parse().unwrap();
-    config.protocol = hearsay::Config::local();
+    let mut config = loopback_config(name);
     config.leave_timeout = Duration::from_millis(500);
     if name == "b" {
         config.meta = hearsay::Meta::from(&b"role=web"[..]);
     }
     Node::start(config).await.unwrap()
-}
-
-async fn poll_until<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let polling = async {
-        while !check().await {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    };
-    if tokio::time::timeout(PATIENCE, polling).await.is_err() {
-        panic!("timed out waiting until {what}");
-    }
 }
 
 /// An address where nothing listens: a port that was free a moment ago.
@@ -328,7 +298,7 @@ fn info_describes_the_node() {
 fn monitor_prints_a_line_when_a_node_joins() {
     let agent = Agent::start(&["a"]);
     let mut child = Command::new(env!("CARGO_BIN_EXE_hearsay"))
-        .args(["monitor", "--http-addr", &agent.http])
+        .args(["monitor", "--http-addr", &agent.http.to_string()])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -354,20 +324,6 @@ fn monitor_prints_a_line_when_a_node_joins() {
         line.contains(&format!("newcomer  {}", joiner.advertise_addr())),
         "{line}"
     );
-}
-
-/// The lines of `from`, sent as they are read.
-fn read_lines(from: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(from).lines() {
-            let Ok(line) = line else { return };
-            if tx.send(line).is_err() {
-                return;
-            }
-        }
-    });
-    rx
 }
 
 #[test]

@@ -16,6 +16,22 @@
 //! per connection (see `stream.rs`); datagrams can be dropped or delayed on purpose with
 //! [`Faults`] to test real sockets under loss.
 //!
+//! # Layout
+//!
+//! ```text
+//!   replicated.rs ──▶ node.rs ──▶ launch.rs ──▶ driver/
+//!   the handle's      the handle  binds, builds  the task that
+//!   state and map     (Node,      the engine,    owns the engine
+//!   methods           membership) spawns the task
+//!         │              │            │             │
+//!         ▼              ▼            ▼             ▼
+//!   command.rs (requests) · info.rs (answers) · subscription.rs (event streams)
+//! ```
+//!
+//! The handle and the task share only the requests and answers below them; neither imports
+//! the other. `durable/` is the map's on-disk store, independent of the engine;
+//! `durable_bridge.rs` converts entries between the two and loads the map at start.
+//!
 //! # Example
 //!
 //! Two nodes on loopback; the second joins through the first.
@@ -49,27 +65,32 @@
 //! ```
 
 mod clock;
+mod command;
 mod config;
 mod counters;
 mod driver;
 pub mod durable;
+mod durable_bridge;
 mod error;
 mod faults;
+mod info;
+mod launch;
 pub mod meta;
 mod node;
+mod replicated;
 mod socket;
-mod store;
 mod stream;
+mod subscription;
 
 pub use clock::unix_millis;
 pub use config::{DEFAULT_PORT, NodeConfig};
 pub use counters::TransportStats;
 pub use error::{NodeError, StartError};
 pub use faults::Faults;
-pub use node::{
-    Events, KvInfo, MemberDetail, MemberInfo, Node, NodeInfo, StateCounts, Subscription,
-};
-pub use store::{OwnerKeys, StoreEvents};
+pub use info::{KvInfo, MemberDetail, MemberInfo, NodeInfo, OwnerKeys, StateCounts};
+pub use node::{Events, Node};
+pub use replicated::StoreEvents;
+pub use subscription::Subscription;
 
 pub use hearsay_proto::{
     Cause, CommandError, Config, ConfigError, Event, EventKind, Key, KvEntry, MemberView, Meta,

@@ -2,195 +2,34 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
-use hearsay_proto::{Engine, Event, LocalNode, MemberView, Meta, Stats};
-use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use hearsay_proto::{Event, Meta, StoreEvent};
+use tokio::sync::{broadcast, oneshot, watch};
 
-use crate::clock;
+use crate::command::Command;
 use crate::config::NodeConfig;
-use crate::counters::{Counters, TransportStats};
-use crate::driver::{Command, Driver};
 use crate::error::{NodeError, StartError};
-use crate::faults::FaultInjector;
-use crate::socket::{advertise_for, bind_pair};
-use crate::stream::StreamLimits;
-
-/// Events kept for a subscriber that falls behind before the oldest are skipped.
-const EVENT_BUFFER: usize = 1024;
-/// Store changes kept for a watcher that falls behind (a catch-up brings thousands at once).
-const STORE_EVENT_BUFFER: usize = 16 * 1024;
-/// Commands queued to the node's task before callers wait.
-const COMMAND_QUEUE: usize = 256;
+use crate::info::{MemberDetail, MemberInfo, NodeInfo};
+use crate::launch::{Launched, launch};
+use crate::subscription::Subscription;
 
 /// A handle to a running node. Cheap to clone; every clone talks to the same node. The node
 /// stops when [`Node::shutdown`] is called or when the last handle is dropped.
 #[derive(Clone)]
 pub struct Node {
-    inner: Arc<Inner>,
+    inner: Arc<Launched>,
 }
 
-struct Inner {
-    commands: mpsc::Sender<Command>,
-    events: broadcast::Sender<Event>,
-    store_events: broadcast::Sender<hearsay_proto::StoreEvent>,
-    /// Closed when the node's task ends, so that event streams end too.
-    running: watch::Receiver<()>,
-    local_addr: SocketAddr,
-    advertise: SocketAddr,
-    name: hearsay_proto::Name,
-    generation: u64,
-    /// The same moment on both clocks, to turn event instants into wall-clock times.
-    epoch: (Instant, SystemTime),
-}
-
-/// One member with the last change this node recorded about it.
-#[derive(Debug, Clone)]
-pub struct MemberInfo {
-    /// The member as this node sees it.
-    pub member: MemberView,
-    /// Its most recent state change still in the node's bounded history, with the cause.
-    pub last_change: Option<Event>,
-}
-
-/// One member with its recent history.
-#[derive(Debug, Clone)]
-pub struct MemberDetail {
-    /// The member as this node sees it.
-    pub member: MemberView,
-    /// Its recent state changes, oldest first, each with its cause (who accused it, how many
-    /// confirmed, how the news arrived).
-    pub history: Vec<Event>,
-}
-
-/// Members by state, as this node sees them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct StateCounts {
-    /// Alive members, this node included.
-    pub alive: usize,
-    /// Suspected members.
-    pub suspect: usize,
-    /// Members declared dead and not yet forgotten.
-    pub dead: usize,
-    /// Members that left and are not yet forgotten.
-    pub left: usize,
-}
-
-/// A snapshot of the node's own state and counters.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct NodeInfo {
-    /// This node's record (name, advertised address, generation, incarnation, metadata).
-    pub local: MemberView,
-    /// The address the sockets are bound to.
-    pub bound: SocketAddr,
-    /// Members by state.
-    pub states: StateCounts,
-    /// Lifeguard local health score (0 = healthy; higher means this node doubts its own
-    /// timeliness and probes more patiently).
-    pub health_score: u32,
-    /// Whether a join has succeeded (or another member reached this node).
-    pub joined: bool,
-    /// News waiting to be piggybacked.
-    pub gossip_backlog: usize,
-    /// The engine's counters.
-    pub stats: Stats,
-    /// The runtime's counters.
-    pub transport: TransportStats,
-    /// Time since the node started.
-    pub uptime: Duration,
-    /// The cluster-wide map here: live keys, bytes of keys and values, and the root of its
-    /// range tree (equal on replicas holding the same entries).
-    pub kv: KvInfo,
-    /// The durable store's totals (commits are fsyncs), with a data directory.
-    pub durable: Option<crate::durable::CommitStats>,
-}
-
-/// The cluster-wide map as one node holds it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct KvInfo {
-    /// Live keys.
-    pub keys: usize,
-    /// Bytes of keys and values held (tombstones' keys included).
-    pub bytes: usize,
-    /// Root of the map's range tree.
-    pub root: u64,
-}
+/// Membership events from [`Node::events`] (a buffer of 1024).
+pub type Events = Subscription<Event>;
 
 impl Node {
     /// Binds the sockets and starts the node's task on the current tokio runtime. The node is
     /// alone until [`Node::join`] is called (or another node joins through it).
     pub async fn start(config: NodeConfig) -> Result<Node, StartError> {
-        let protocol = config.protocol.clone().validate()?;
-        let (udp, listener) = bind_pair(config.bind).await?;
-        let bound = udp.local_addr().map_err(|e| StartError::Bind {
-            addr: config.bind,
-            proto: "UDP",
-            source: e,
-        })?;
-        let advertise = match config.advertise {
-            Some(a) if a.port() == 0 => SocketAddr::new(a.ip(), bound.port()),
-            Some(a) => a,
-            None => advertise_for(bound),
-        };
-        let generation = config.generation.unwrap_or_else(clock::unix_millis);
-        let started = clock::now();
-        let local = LocalNode {
-            name: config.name.clone(),
-            addr: advertise,
-            generation,
-            meta: config.meta.clone(),
-        };
-        let limits = StreamLimits {
-            max_bytes: protocol.max_stream_bytes,
-            timeout: protocol.stream_timeout,
-            connect_timeout: config.connect_timeout,
-        };
-        let mut engine = Engine::new(protocol, local, started)?;
-        engine.set_wall_clock(started, clock::unix_millis());
-        let durable = match &config.data_dir {
-            Some(dir) => Some(crate::store::open_durable(&mut engine, dir, started).await?),
-            None => None,
-        };
-        let (commands, commands_rx) = mpsc::channel(COMMAND_QUEUE);
-        let (events, _) = broadcast::channel(EVENT_BUFFER);
-        let (store_events, _) = broadcast::channel(STORE_EVENT_BUFFER);
-        let (alive, running) = watch::channel(());
-        let driver = Driver {
-            engine,
-            udp: Arc::new(udp),
-            listener,
-            commands: commands_rx,
-            events: events.clone(),
-            counters: Arc::new(Counters::default()),
-            limits,
-            max_inbound_streams: config.max_inbound_streams.max(1),
-            max_outbound_streams: config.max_outbound_streams.max(1),
-            leave_timeout: config.leave_timeout,
-            faults: FaultInjector::new(config.faults.clone()),
-            bound,
-            advertise,
-            started,
-            alive,
-            store_events: store_events.clone(),
-            durable: durable.as_ref().map(|s| s.writer()),
-            durable_store: durable,
-            copy_waiters: std::collections::HashMap::new(),
-        };
-        tokio::spawn(driver.run());
-        tracing::info!(name = %config.name.as_str(), %bound, %advertise, generation, "node started");
         Ok(Node {
-            inner: Arc::new(Inner {
-                commands,
-                events,
-                store_events,
-                running,
-                local_addr: bound,
-                advertise,
-                name: config.name,
-                generation,
-                epoch: (started, clock::wall_now()),
-            }),
+            inner: Arc::new(launch(config).await?),
         })
     }
 
@@ -302,7 +141,7 @@ impl Node {
             .map_err(|_| NodeError::Closed)
     }
 
-    pub(crate) fn store_sender(&self) -> &broadcast::Sender<hearsay_proto::StoreEvent> {
+    pub(crate) fn store_sender(&self) -> &broadcast::Sender<StoreEvent> {
         &self.inner.store_events
     }
 
@@ -317,47 +156,5 @@ impl Node {
         let (tx, rx) = oneshot::channel();
         self.send(cmd(tx)).await?;
         rx.await.map_err(|_| NodeError::Closed)
-    }
-}
-
-/// A subscription to one of a node's broadcasts (membership events, store changes). Items that
-/// arrive while the subscriber is more than the broadcast's buffer behind are skipped and
-/// counted in [`Subscription::missed`].
-pub struct Subscription<T> {
-    rx: broadcast::Receiver<T>,
-    running: watch::Receiver<()>,
-    missed: u64,
-}
-
-/// Membership events from [`Node::events`] (a buffer of 1024).
-pub type Events = Subscription<Event>;
-
-impl<T: Clone> Subscription<T> {
-    pub(crate) fn new(rx: broadcast::Receiver<T>, running: watch::Receiver<()>) -> Self {
-        Subscription {
-            rx,
-            running,
-            missed: 0,
-        }
-    }
-
-    /// The next item; `None` once the node has shut down.
-    pub async fn next(&mut self) -> Option<T> {
-        loop {
-            tokio::select! {
-                r = self.rx.recv() => match r {
-                    Ok(e) => return Some(e),
-                    Err(broadcast::error::RecvError::Lagged(n)) => self.missed += n,
-                    Err(broadcast::error::RecvError::Closed) => return None,
-                },
-                // Only ever an error: the node's task dropped its end.
-                _ = self.running.changed() => return None,
-            }
-        }
-    }
-
-    /// Items skipped because this subscriber fell behind.
-    pub fn missed(&self) -> u64 {
-        self.missed
     }
 }

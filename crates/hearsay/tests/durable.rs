@@ -5,6 +5,8 @@ use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
 
 use hearsay::durable::{DurableError, DurableStore, STORE_FILE, StoredEntry};
+use hearsay_test_support::PATIENCE;
+use hearsay_test_support::wait::wait_until_blocking;
 
 fn entry(key: &str, stamp: u64, value: &str) -> StoredEntry {
     StoredEntry::new(key, stamp, "node-a", value)
@@ -234,18 +236,16 @@ fn dropping_store_and_writers_still_commits_what_was_queued() {
         .unwrap();
     drop(store);
     // The committer finishes in the background; the file lock tells when it let go.
-    let deadline = std::time::Duration::from_secs(10);
-    let mut waited = std::time::Duration::ZERO;
-    let (store, loaded) = loop {
+    let mut opened = None;
+    wait_until_blocking("the committer lets go of the file", PATIENCE, || {
         match DurableStore::open(dir.path()) {
-            Ok(opened) => break opened,
-            Err(DurableError::Open { .. }) if waited < deadline => {
-                std::thread::sleep(std::time::Duration::from_millis(10));
-                waited += std::time::Duration::from_millis(10);
-            }
+            Ok(store) => opened = Some(store),
+            Err(DurableError::Open { .. }) => {}
             Err(e) => panic!("{e}"),
         }
-    };
+        opened.is_some()
+    });
+    let (store, loaded) = opened.unwrap();
     assert_eq!(loaded, vec![entry("k", 1, "v")]);
     store.close().unwrap();
 }

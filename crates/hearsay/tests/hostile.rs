@@ -6,8 +6,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{start, wait_until};
+use common::start;
 use hearsay::Faults;
+use hearsay_test_support::wait::wait_until;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpStream, UdpSocket};
 
@@ -25,12 +26,11 @@ async fn garbage_datagrams_are_counted_and_change_nothing() {
     for g in garbage {
         sock.send_to(g, node.local_addr()).await.unwrap();
     }
-    wait_until(Duration::from_secs(5), || async {
+    wait_until("the datagrams arrived", Duration::from_secs(5), || async {
         let s = node.info().await.unwrap().stats;
         s.datagrams_in >= garbage.len() as u64
     })
-    .await
-    .expect("the datagrams did not arrive");
+    .await;
     let info = node.info().await.unwrap();
     assert_eq!(
         info.stats.dropped_total(),
@@ -80,15 +80,18 @@ async fn bad_streams_are_counted_and_the_node_keeps_answering() {
     garbage.write_all(&8u32.to_be_bytes()).await.unwrap();
     garbage.write_all(b"\x01\xeejunk!!").await.unwrap();
 
-    wait_until(Duration::from_secs(5), || async {
-        let t = node.info().await.unwrap().transport;
-        t.stream_timeouts >= 1
-            && t.stream_oversized >= 1
-            && t.stream_truncated >= 1
-            && t.stream_malformed >= 1
-    })
-    .await
-    .expect("the bad streams were not all counted");
+    wait_until(
+        "the bad streams are all counted",
+        Duration::from_secs(5),
+        || async {
+            let t = node.info().await.unwrap().transport;
+            t.stream_timeouts >= 1
+                && t.stream_oversized >= 1
+                && t.stream_truncated >= 1
+                && t.stream_malformed >= 1
+        },
+    )
+    .await;
     let info = node.info().await.unwrap();
     assert_eq!(
         info.stats.streams_in, 1,
@@ -110,12 +113,15 @@ async fn a_connection_flood_is_capped_and_the_node_keeps_answering() {
     for _ in 0..20 {
         idle.push(TcpStream::connect(node.local_addr()).await.unwrap());
     }
-    wait_until(Duration::from_secs(5), || async {
-        let t = node.info().await.unwrap().transport;
-        t.streams_accepted + t.stream_limit >= 20
-    })
-    .await
-    .expect("the connections were not all seen");
+    wait_until(
+        "the connections are all seen",
+        Duration::from_secs(5),
+        || async {
+            let t = node.info().await.unwrap().transport;
+            t.streams_accepted + t.stream_limit >= 20
+        },
+    )
+    .await;
     let t = node.info().await.unwrap().transport;
     assert_eq!(t.streams_accepted, 8, "{t:?}");
     assert_eq!(t.stream_limit, 12, "{t:?}");
@@ -132,10 +138,11 @@ async fn still_answers(node: &hearsay::Node) {
         .await
         .expect("the node stopped answering joins")
         .unwrap();
-    wait_until(Duration::from_secs(5), || async {
-        node.members().await.unwrap().len() == 2
-    })
-    .await
-    .expect("the node did not learn of the witness");
+    wait_until(
+        "the node learns of the witness",
+        Duration::from_secs(5),
+        || async { node.members().await.unwrap().len() == 2 },
+    )
+    .await;
     other.shutdown().await;
 }

@@ -1,12 +1,14 @@
 //! Real sockets on loopback: a cluster forms, detects a failure, tells a restart from its
-//! ghost, sees a leave as a leave, and stays free of false verdicts under injected loss.
+//! ghost, sees a leave as a leave, and still forms and spreads news through injected loss.
 
 mod common;
 
 use std::time::Duration;
 
-use common::{cluster, next_event, wait_until};
-use hearsay::{EventKind, Faults, State};
+use common::cluster;
+use hearsay::{EventKind, Faults, Node, State};
+use hearsay_test_support::nodes::{next_event, wait_for_full_views};
+use hearsay_test_support::wait::wait_until;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_node_is_declared_dead_and_its_restart_replaces_it() {
@@ -16,36 +18,38 @@ async fn a_killed_node_is_declared_dead_and_its_restart_replaces_it() {
     nodes[4].shutdown().await; // a crash: no leave
 
     // local preset: probe 1 s, suspicion at least 3 s; allow generous slack on a busy machine.
-    let down = next_event(
+    next_event(
         &mut events,
         EventKind::Down,
         "node-4",
         Duration::from_secs(20),
     )
     .await;
-    assert!(down.is_some(), "node-4 was not declared dead");
 
     let mut config = common::config("node-4", 99, Faults::none());
     config.generation = Some(old_generation + 1);
     let restarted = hearsay::Node::start(config).await.unwrap();
     restarted.join(&[nodes[0].advertise_addr()]).await.unwrap();
     let new_addr = restarted.advertise_addr();
-    wait_until(Duration::from_secs(10), || async {
-        for n in &nodes[..4] {
-            let m = n.member("node-4").await.unwrap();
-            let fresh = m.is_some_and(|d| {
-                d.member.state == State::Alive
-                    && d.member.generation == old_generation + 1
-                    && d.member.addr == new_addr
-            });
-            if !fresh {
-                return false;
+    wait_until(
+        "the restarted node-4 is alive everywhere under its new generation",
+        Duration::from_secs(10),
+        || async {
+            for n in &nodes[..4] {
+                let m = n.member("node-4").await.unwrap();
+                let fresh = m.is_some_and(|d| {
+                    d.member.state == State::Alive
+                        && d.member.generation == old_generation + 1
+                        && d.member.addr == new_addr
+                });
+                if !fresh {
+                    return false;
+                }
             }
-        }
-        true
-    })
-    .await
-    .expect("the restarted node-4 is not alive everywhere under its new generation");
+            true
+        },
+    )
+    .await;
     for n in &nodes[..4] {
         let members = n.members().await.unwrap();
         let named = members
@@ -61,70 +65,74 @@ async fn a_graceful_leave_is_seen_as_left_not_dead() {
     let mut events = nodes[0].events();
     nodes[3].leave().await.unwrap();
     nodes[3].shutdown().await;
-    let left = next_event(
+    next_event(
         &mut events,
         EventKind::Left,
         "node-3",
         Duration::from_secs(5),
     )
     .await;
-    assert!(left.is_some(), "node-3's leave did not arrive");
     for n in &nodes[..3] {
         let m = n.member("node-3").await.unwrap().expect("still known");
         assert_eq!(m.member.state, State::Left);
     }
 }
 
+/// Fault injection on real sockets works, and the protocol works through it: the datagrams it
+/// drops are counted, about the share asked for, and a cluster still forms full views, spreads
+/// news, and holds full views after hundreds of datagrams. Whether loss brings false deaths is a question for the simulator (its loss
+/// runs sweep the rate on a virtual clock): here a loaded machine could cause a real one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn twenty_percent_loss_brings_suspicions_but_no_false_deaths() {
-    const NODES: usize = 8;
-    let nodes = cluster(
-        NODES,
-        |i| Faults::loss(0.2, 1000 + i),
-        Duration::from_secs(20),
+async fn injected_loss_drops_datagrams_and_the_cluster_still_forms_and_spreads_news() {
+    const NODES: usize = 5;
+    const LOSS: f64 = 0.2;
+    // Generous: suspicions under loss are refuted, and a refuted or even a false death heals,
+    // but either takes a few protocol rounds.
+    let patience = Duration::from_secs(30);
+    let nodes = cluster(NODES, |i| Faults::loss(LOSS, 1000 + i), patience).await;
+    nodes[1]
+        .set_meta(hearsay::Meta::from(&b"role=lossy"[..]))
+        .await
+        .unwrap();
+    wait_until(
+        "every node sees node-1's new metadata",
+        patience,
+        || async {
+            for n in &nodes {
+                let m = n.member("node-1").await.unwrap().expect("node-1 is known");
+                if &*m.member.meta != b"role=lossy" {
+                    return false;
+                }
+            }
+            true
+        },
     )
     .await;
-    let mut events = nodes[0].events();
-    let run = Duration::from_secs(15);
-    // Watch one node's events for the whole run: any Down is a false verdict (every member
-    // is alive). The others' counters are checked at the end.
-    let deadline = tokio::time::Instant::now() + run;
-    let mut downs = Vec::new();
-    loop {
-        match tokio::time::timeout_at(deadline, events.next()).await {
-            Ok(Some(e)) if e.kind == EventKind::Down => downs.push(e.member.name),
-            Ok(Some(_)) => {}
-            Ok(None) => panic!("the event stream ended early"),
-            Err(_) => break,
-        }
-    }
-    assert!(downs.is_empty(), "node-0 saw live members die: {downs:?}");
-    let mut suspicions = 0;
-    let mut dropped = 0;
-    for n in &nodes {
-        let info = n.info().await.unwrap();
-        assert_eq!(
-            info.stats.deaths_declared,
-            0,
-            "{} declared a live member dead",
-            info.local.name.as_str()
-        );
-        // A member may be under (soon refuted) suspicion at this instant; none may be dead.
-        assert_eq!(
-            info.states.alive + info.states.suspect,
-            NODES,
-            "{} sees {:?}",
-            info.local.name.as_str(),
-            info.states
-        );
-        suspicions += info.stats.suspicions;
-        dropped += info.transport.fault_dropped;
-    }
-    assert!(dropped > 0, "fault injection dropped nothing");
-    // Not asserted (it is random), but worth seeing when the test is run by hand.
-    println!(
-        "{NODES} nodes, 20% loss, {run:?}: {dropped} datagrams dropped, {suspicions} suspicions, 0 deaths"
+    // Enough traffic for the dropped share to mean something: at 300 datagrams one standard
+    // deviation of the share is about 0.023.
+    wait_until("300 datagrams have been sent", patience, || async {
+        transmitted(&nodes).await.1 >= 300
+    })
+    .await;
+    // Still a full view after all that loss (a suspicion still in flight is refuted).
+    wait_for_full_views(&nodes, patience).await;
+    let (dropped, sent) = transmitted(&nodes).await;
+    let share = dropped as f64 / sent as f64;
+    assert!(
+        (LOSS - 0.1..=LOSS + 0.1).contains(&share),
+        "{dropped} of {sent} datagrams dropped ({share:.3}), asked for {LOSS}"
     );
+}
+
+/// Datagrams the fault injection dropped and datagrams the engines sent, over all `nodes`.
+async fn transmitted(nodes: &[Node]) -> (u64, u64) {
+    let (mut dropped, mut sent) = (0, 0);
+    for n in nodes {
+        let info = n.info().await.unwrap();
+        dropped += info.transport.fault_dropped;
+        sent += info.stats.datagrams_out;
+    }
+    (dropped, sent)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -134,12 +142,11 @@ async fn metadata_changes_spread() {
         .set_meta(hearsay::Meta::from(&b"role=db"[..]))
         .await
         .unwrap();
-    wait_until(Duration::from_secs(5), || async {
+    wait_until("the metadata spread", Duration::from_secs(5), || async {
         let m = nodes[2].member("node-1").await.unwrap().unwrap();
         &*m.member.meta == b"role=db"
     })
-    .await
-    .expect("metadata did not spread");
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -160,11 +167,10 @@ async fn nodes_work_over_ipv6_loopback() {
         .await
         .expect("no join over ::1")
         .unwrap();
-    wait_until(Duration::from_secs(5), || async {
+    wait_until("v6-a learns of v6-b", Duration::from_secs(5), || async {
         nodes[0].members().await.unwrap().len() == 2
     })
-    .await
-    .expect("v6-a did not learn of v6-b");
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -178,14 +184,17 @@ async fn others_reach_a_node_at_its_advertised_address() {
     assert_eq!(b.advertise_addr().port(), b.local_addr().port());
     assert_eq!(b.advertise_addr().ip().to_string(), "127.0.0.1");
     b.join(&[a.advertise_addr()]).await.unwrap();
-    wait_until(Duration::from_secs(5), || async {
-        a.member("adv-b")
-            .await
-            .unwrap()
-            .is_some_and(|m| m.member.addr == b.advertise_addr())
-    })
-    .await
-    .expect("adv-a does not know adv-b at its advertised address");
+    wait_until(
+        "adv-a knows adv-b at its advertised address",
+        Duration::from_secs(5),
+        || async {
+            a.member("adv-b")
+                .await
+                .unwrap()
+                .is_some_and(|m| m.member.addr == b.advertise_addr())
+        },
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -200,8 +209,7 @@ async fn news_from_a_stream_names_the_senders_member_address() {
         "cause-b",
         Duration::from_secs(5),
     )
-    .await
-    .expect("cause-b did not come up at cause-a");
+    .await;
     // The join arrived over TCP from an ephemeral port; the cause names b's gossip address.
     assert_eq!(up.cause.via, hearsay::Via::Sync(b.advertise_addr()));
 }

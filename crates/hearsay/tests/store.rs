@@ -6,8 +6,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{cluster, wait_until};
+use common::cluster;
 use hearsay::{Faults, Node, StoreEvent, Value};
+use hearsay_test_support::wait::wait_until;
 
 fn value(s: &str) -> Value {
     Value::from(s.as_bytes())
@@ -21,22 +22,25 @@ async fn state_and_map_writes_reach_every_node() {
     nodes[1].kv_put("config/a", value("1")).await.unwrap();
     nodes[1].kv_put("config/b", value("2")).await.unwrap();
     nodes[1].kv_delete("config/b").await.unwrap();
-    wait_until(Duration::from_secs(10), || async {
-        for n in &nodes {
-            let state = n.state().await.unwrap();
-            let has_role = state.iter().any(|o| {
-                o.owner.as_str() == "node-0"
-                    && o.keys.iter().any(|(k, v)| &**k == "role" && **v == *b"db")
-            });
-            let list = n.kv_list("config/").await.unwrap();
-            if !has_role || list.len() != 1 {
-                return false;
+    wait_until(
+        "the writes reached every node",
+        Duration::from_secs(10),
+        || async {
+            for n in &nodes {
+                let state = n.state().await.unwrap();
+                let has_role = state.iter().any(|o| {
+                    o.owner.as_str() == "node-0"
+                        && o.keys.iter().any(|(k, v)| &**k == "role" && **v == *b"db")
+                });
+                let list = n.kv_list("config/").await.unwrap();
+                if !has_role || list.len() != 1 {
+                    return false;
+                }
             }
-        }
-        true
-    })
-    .await
-    .expect("the writes did not reach every node");
+            true
+        },
+    )
+    .await;
     assert_eq!(nodes[2].kv_get("config/b").await.unwrap(), None);
     let a = nodes[2].kv_get("config/a").await.unwrap().unwrap();
     assert_eq!(a.writer.as_str(), "node-1");

@@ -13,7 +13,9 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use crate::harness::{self, spawn, temp_dir};
+use hearsay_test_support::temp_dir;
+
+use crate::harness::spawn;
 
 /// Concurrent HTTP clients writing.
 const WRITERS: usize = 8;
@@ -34,7 +36,7 @@ enum Ended {
 #[test]
 fn every_acknowledged_put_survives_a_kill_9_in_the_middle_of_a_write_load() {
     let dir = temp_dir("crash");
-    let data_dir = dir.to_str().unwrap().to_owned();
+    let data_dir = dir.path().to_str().unwrap().to_owned();
     let mut agent = spawn("a", &["--data-dir", &data_dir]);
 
     let (acks, acked) = mpsc::channel::<(String, String)>();
@@ -97,7 +99,6 @@ fn every_acknowledged_put_survives_a_kill_9_in_the_middle_of_a_write_load() {
         held.len() - acknowledged.len()
     );
     drop(restarted);
-    harness::remove(&dir);
 }
 
 /// Puts `crash/w{w}/{i}` for i = 0, 1, ... until a request gets no answer, sending each

@@ -1,12 +1,14 @@
 //! Real `hearsay agent` processes on loopback, and the HTTP calls the tests make to them.
-#![allow(clippy::disallowed_methods)] // a test harness times real processes with the wall clock
+//! (Waiting, the HTTP client and temporary directories come from `hearsay-test-support`; this
+//! file keeps what needs this crate's binary.)
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use hearsay_test_support::http::{Method, Reply, call};
+use hearsay_test_support::wait::wait_until_blocking;
 use serde_json::Value;
 
 /// One agent process. Killed (SIGKILL) when dropped, so a failing test leaves nothing behind.
@@ -83,28 +85,31 @@ impl Agent {
     /// Waits for the process to exit, at most `within`.
     pub fn wait(&mut self, within: Duration) -> ExitStatus {
         let child = self.child.as_mut().unwrap();
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                self.child = None;
-                return status;
-            }
-            assert!(Instant::now() < deadline, "{} did not exit", self.name);
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let mut status = None;
+        wait_until_blocking(&format!("{} exits", self.name), within, || {
+            status = child.try_wait().unwrap();
+            status.is_some()
+        });
+        self.child = None;
+        status.unwrap()
     }
 
     /// `GET path` on this agent's API, as JSON.
     pub fn get(&self, path: &str) -> Value {
-        get_json(self.http, path).unwrap_or_else(|e| panic!("GET {path} on {}: {e}", self.name))
+        self.get_ok(path).json()
     }
 
     /// `GET path`, as text.
     pub fn get_text(&self, path: &str) -> String {
-        ureq::get(&format!("http://{}{path}", self.http))
-            .call()
-            .and_then(|mut r| r.body_mut().read_to_string())
-            .unwrap_or_else(|e| panic!("GET {path} on {}: {e}", self.name))
+        self.get_ok(path).text()
+    }
+
+    /// `GET path`, failing the test unless the answer is a 200.
+    fn get_ok(&self, path: &str) -> Reply {
+        let reply = call(self.http, Method::Get, path, None, b"");
+        let name = &self.name;
+        assert_eq!(reply.status, 200, "GET {path} on {name}: {}", reply.text());
+        reply
     }
 
     /// This agent's view: (name, state, generation, address) of every member.
@@ -140,45 +145,10 @@ impl Drop for Agent {
     }
 }
 
-fn get_json(http: SocketAddr, path: &str) -> Result<Value, ureq::Error> {
-    ureq::get(&format!("http://{http}{path}"))
-        .call()?
-        .body_mut()
-        .read_json::<Value>()
-}
-
-/// Polls `condition` every 50 ms until it holds; panics with `what` after `within`. Returns
-/// the time it took.
-pub fn wait_for(what: &str, within: Duration, mut condition: impl FnMut() -> bool) -> Duration {
-    let start = Instant::now();
-    loop {
-        if condition() {
-            return start.elapsed();
-        }
-        assert!(
-            start.elapsed() < within,
-            "timed out after {within:?}: {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// A fresh, empty directory under the target's temp area.
-pub fn temp_dir(tag: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("hearsay-agents-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
-
 /// Runs the `hearsay` binary with `args`.
 pub fn hearsay(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_hearsay"))
         .args(args)
         .output()
         .unwrap()
-}
-
-/// Removes `dir` (best effort).
-pub fn remove(dir: &Path) {
-    let _ = std::fs::remove_dir_all(dir);
 }

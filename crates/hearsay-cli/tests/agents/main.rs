@@ -13,8 +13,10 @@ use std::io::Write;
 use std::net::{TcpStream, UdpSocket};
 use std::time::Duration;
 
-use harness::{Agent, hearsay, spawn, spawn_logged, temp_dir, wait_for};
+use harness::{Agent, hearsay, spawn, spawn_logged};
 use hearsay::Config;
+use hearsay_test_support::temp_dir;
+use hearsay_test_support::wait::wait_until_blocking;
 
 /// Every agent sees exactly `names` alive.
 fn all_see_alive(agents: &[&Agent], names: &[&str]) -> bool {
@@ -52,7 +54,7 @@ fn five_agents_converge_detect_a_crash_take_back_a_restart_and_see_a_leave() {
     let names = ["a", "b", "c", "d", "e"];
     {
         let all: Vec<&Agent> = std::iter::once(&a).chain(others.iter()).collect();
-        let took = wait_for(
+        let took = wait_until_blocking(
             "five agents see each other alive",
             Duration::from_secs(15),
             || all_see_alive(&all, &names),
@@ -67,7 +69,7 @@ fn five_agents_converge_detect_a_crash_take_back_a_restart_and_see_a_leave() {
     e.wait(Duration::from_secs(5));
     let bound = detection_bound(5);
     let survivors: Vec<&Agent> = std::iter::once(&a).chain(others.iter()).collect();
-    let took = wait_for("e declared dead by all", bound, || {
+    let took = wait_until_blocking("e declared dead by all", bound, || {
         survivors
             .iter()
             .all(|s| s.state_of("e").as_deref() == Some("dead"))
@@ -79,7 +81,7 @@ fn five_agents_converge_detect_a_crash_take_back_a_restart_and_see_a_leave() {
     assert!(e2.generation > old_generation);
     assert_ne!(e2.gossip, e.gossip);
     let new_addr = e2.gossip.to_string();
-    wait_for(
+    wait_until_blocking(
         "restarted e alive everywhere",
         Duration::from_secs(10),
         || {
@@ -103,7 +105,7 @@ fn five_agents_converge_detect_a_crash_take_back_a_restart_and_see_a_leave() {
         "SIGTERM ends the agent with 0, got {status}"
     );
     let rest: Vec<&Agent> = [&a, &others[0], &others[1], &e2].into();
-    wait_for("d seen as left", Duration::from_secs(5), || {
+    wait_until_blocking("d seen as left", Duration::from_secs(5), || {
         rest.iter()
             .all(|s| s.state_of("d").as_deref() == Some("left"))
     });
@@ -140,18 +142,18 @@ fn five_agents_converge_detect_a_crash_take_back_a_restart_and_see_a_leave() {
 #[test]
 fn a_crashed_agent_rejoins_from_its_data_dir_without_join() {
     let dir = temp_dir("rejoin");
-    let data_dir = dir.to_str().unwrap().to_owned();
+    let data_dir = dir.path().to_str().unwrap().to_owned();
     let a = spawn("a", &[]);
     let mut b = spawn(
         "b",
         &["--join", &a.gossip.to_string(), "--data-dir", &data_dir],
     );
-    wait_for("a and b see each other", Duration::from_secs(10), || {
+    wait_until_blocking("a and b see each other", Duration::from_secs(10), || {
         all_see_alive(&[&a, &b], &["a", "b"])
     });
     // The data dir is rewritten about a second after membership changes.
-    wait_for("b's state file lists a", Duration::from_secs(5), || {
-        std::fs::read_to_string(dir.join("state.json")).is_ok_and(|s| s.contains("\"a\""))
+    wait_until_blocking("b's state file lists a", Duration::from_secs(5), || {
+        std::fs::read_to_string(dir.path().join("state.json")).is_ok_and(|s| s.contains("\"a\""))
     });
     let old_generation = b.generation;
     b.signal("-KILL");
@@ -162,7 +164,7 @@ fn a_crashed_agent_rejoins_from_its_data_dir_without_join() {
         b2.generation > old_generation,
         "a restart never reuses a generation"
     );
-    wait_for(
+    wait_until_blocking(
         "b rejoined through its data dir",
         Duration::from_secs(10),
         || {
@@ -172,7 +174,6 @@ fn a_crashed_agent_rejoins_from_its_data_dir_without_join() {
         },
     );
     drop(b2);
-    harness::remove(&dir);
 }
 
 #[test]
@@ -190,7 +191,7 @@ fn hostile_input_is_counted_and_dropped_and_the_agent_keeps_answering() {
     garbage.write_all(b"junk").unwrap();
     let _half_open = TcpStream::connect(a.gossip).unwrap();
 
-    wait_for(
+    wait_until_blocking(
         "the junk is counted in /metrics",
         Duration::from_secs(5),
         || {
@@ -246,7 +247,7 @@ fn a_second_signal_during_the_leave_exits_at_once() {
     // Two members: the leave news goes to one peer per gossip round, so the graceful leave
     // takes about a second, time for the second signal to land.
     let (mut b, mut log) = spawn_logged("b", &["--join", &a.gossip.to_string()]);
-    wait_for("a and b see each other", Duration::from_secs(10), || {
+    wait_until_blocking("a and b see each other", Duration::from_secs(10), || {
         all_see_alive(&[&a, &b], &["a", "b"])
     });
     b.signal("-TERM");

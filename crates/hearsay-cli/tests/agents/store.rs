@@ -1,12 +1,13 @@
 //! `hearsay kv` and `hearsay state` against real agent processes, and an agent refusing to
 //! start on a damaged store.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
-use crate::harness::{self, Agent, spawn, temp_dir, wait_for};
+use hearsay_test_support::wait::wait_until_blocking;
+use hearsay_test_support::{read_lines, temp_dir};
+
+use crate::harness::{self, Agent, spawn};
 
 /// Runs `hearsay ARGS --http-addr <agent's API>`.
 fn cli(agent: &Agent, args: &[&str]) -> Output {
@@ -86,8 +87,7 @@ fn kv_put_get_list_and_del_through_the_cli() {
 fn a_value_from_a_file_is_stored_byte_for_byte() {
     let a = spawn("a", &[]);
     let dir = temp_dir("kv-file");
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("blob.bin");
+    let file = dir.path().join("blob.bin");
     let blob: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
     std::fs::write(&file, &blob).unwrap();
     let at_file = format!("@{}", file.display());
@@ -101,13 +101,12 @@ fn a_value_from_a_file_is_stored_byte_for_byte() {
     text(cli(&a, &["kv", "put", "handle", "@@home"]));
     assert_eq!(ok(cli(&a, &["kv", "get", "handle"])), b"@home");
 
-    let missing = format!("@{}", dir.join("missing").display());
+    let missing = format!("@{}", dir.path().join("missing").display());
     let err = failed(cli(&a, &["kv", "put", "k", &missing]), 1);
     assert!(
         err.starts_with("error: cannot read the value file"),
         "{err}"
     );
-    harness::remove(&dir);
 }
 
 #[test]
@@ -120,7 +119,7 @@ fn state_set_and_get_across_members_and_members_shows_chosen_keys() {
     assert!(out.contains(", deleted in 1h00m)"), "{out}");
     assert_eq!(ok(cli(&b, &["state", "get", "role"])), b"web");
 
-    wait_for("a holds b's zone", Duration::from_secs(10), || {
+    wait_until_blocking("a holds b's zone", Duration::from_secs(10), || {
         cli(&a, &["state", "get", "zone", "--node", "b"]).stdout == b"eu-1"
     });
     let table = text(cli(&a, &["members", "--keys", "role,zone"]));
@@ -191,30 +190,15 @@ fn kv_watch_prints_a_line_for_a_change_under_its_prefix() {
     assert!(line.ends_with("  put     app/x = 1  by a"), "{line}");
 }
 
-/// The lines of `from`, sent as they are read.
-fn read_lines(from: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(from).lines() {
-            let Ok(line) = line else { return };
-            if tx.send(line).is_err() {
-                return;
-            }
-        }
-    });
-    rx
-}
-
 #[test]
 fn a_corrupt_kv_store_stops_the_agent_with_one_line_and_exit_code_1() {
     let dir = temp_dir("corrupt");
-    std::fs::create_dir_all(&dir).unwrap();
-    let store = dir.join("kv.redb");
+    let store = dir.path().join("kv.redb");
     std::fs::write(&store, garbage(10_000)).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_hearsay"))
         .args(["agent", "--name", "a", "--bind", "127.0.0.1:0"])
         .args(["--http-addr", "127.0.0.1:0", "--preset", "local"])
-        .args(["--data-dir", dir.to_str().unwrap()])
+        .args(["--data-dir", dir.path().to_str().unwrap()])
         .env("RUST_LOG", "warn")
         .output()
         .unwrap();
@@ -232,7 +216,6 @@ fn a_corrupt_kv_store_stops_the_agent_with_one_line_and_exit_code_1() {
         garbage(10_000),
         "left as it was"
     );
-    harness::remove(&dir);
 }
 
 /// Deterministic bytes that are no store (xorshift, so no all-zero page looks like free

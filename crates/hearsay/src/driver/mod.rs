@@ -2,21 +2,28 @@
 //! deadlines, and carries out what it asks for. Everything the engine does happens on this one
 //! task, so the engine needs no locks; sockets' slow work (connecting, reading whole frames,
 //! delayed sends) happens on helper tasks that talk to it through channels.
+//!
+//! The task takes [`Command`]s and answers with the types in `info.rs`; it never sees the
+//! [`crate::Node`] handle. Requests about the replicated data are carried out in
+//! `replicated.rs`.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hearsay_proto::{Engine, Event, Meta, State, Transmit, TransmitKind};
+use hearsay_proto::{Engine, Event, State, Transmit, TransmitKind};
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::{Semaphore, broadcast, mpsc, oneshot};
 
 use crate::clock::now;
+use crate::command::Command;
 use crate::counters::{Counters, bump};
 use crate::faults::{Fate, FaultInjector};
-use crate::node::{MemberDetail, MemberInfo, NodeInfo, StateCounts};
+use crate::info::{KvInfo, MemberDetail, MemberInfo, NodeInfo, StateCounts};
 use crate::stream::{self, Answer, Inbound, StreamLimits};
+
+mod replicated;
 
 /// Largest datagram read: room for peers configured with datagrams up to jumbo-frame size
 /// (9000 bytes). Larger ones are truncated by the OS and then refused by the engine as
@@ -25,23 +32,7 @@ const RECV_BUFFER_BYTES: usize = 16 << 10;
 /// Datagrams read per wake-up before the engine's output is flushed.
 const RECV_BATCH: usize = 64;
 
-/// What a [`crate::Node`] handle asks of the driver.
-pub(crate) enum Command {
-    Members(oneshot::Sender<Vec<MemberInfo>>),
-    Member(String, oneshot::Sender<Option<MemberDetail>>),
-    Info(oneshot::Sender<NodeInfo>),
-    Join(Vec<SocketAddr>),
-    WaitJoined(oneshot::Sender<()>),
-    SetMeta(
-        Meta,
-        oneshot::Sender<Result<(), hearsay_proto::CommandError>>,
-    ),
-    Leave(oneshot::Sender<()>),
-    Shutdown(oneshot::Sender<()>),
-    Store(crate::store::StoreCommand),
-}
-
-/// The driver's sockets, channels and limits.
+/// The driver's engine, sockets, channels and limits; built and spawned by `launch.rs`.
 pub(crate) struct Driver {
     pub engine: Engine,
     pub udp: Arc<UdpSocket>,
@@ -224,7 +215,7 @@ impl Driver {
                     .push(w);
             }
             Command::Shutdown(_) => unreachable!("handled by the loop"),
-            Command::Store(cmd) => self.store_command(cmd),
+            Command::Replicated(cmd) => self.replicated_command(cmd),
         }
     }
 
@@ -329,7 +320,7 @@ impl Driver {
             stats: self.engine.stats().clone(),
             transport: self.counters.snapshot(),
             uptime: now().saturating_duration_since(self.started),
-            kv: crate::node::KvInfo {
+            kv: KvInfo {
                 keys: self.engine.kv_len(),
                 bytes: self.engine.kv_bytes(),
                 root: self.engine.kv_root(),
