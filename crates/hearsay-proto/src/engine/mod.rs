@@ -367,7 +367,7 @@ impl Engine {
         }
     }
 
-    /// Runs the timers that are due at `now`, in the order of [`Timer::ALL`].
+    /// Runs the timers that are due at `now`, in the order of the timer table (`Timer::ALL`).
     pub fn handle_timeout(&mut self, now: Instant) {
         for &timer in Timer::ALL {
             self.fire(timer, now);
@@ -380,7 +380,7 @@ impl Engine {
     }
 
     /// When [`Engine::handle_timeout`] should be called next: the earliest deadline of any
-    /// timer of [`Timer::ALL`].
+    /// timer of the timer table (`Timer::ALL`).
     pub fn poll_timeout(&self) -> Option<Instant> {
         Timer::ALL.iter().filter_map(|&t| self.deadline(t)).min()
     }
