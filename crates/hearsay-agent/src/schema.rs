@@ -380,51 +380,23 @@ pub struct StateCounts {
     pub left: usize,
 }
 
-/// The engine's running totals since the node started (see [`hearsay::Stats`]).
+/// The engine's running totals since the node started: every counter of
+/// [`hearsay::Stats::counters`] by name (the same names as the metrics'
+/// `hearsay_<name>_total`), and refused input by reason.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EngineCounters {
-    /// Datagrams received.
-    pub datagrams_in: u64,
-    /// Datagram payload bytes received.
-    pub datagram_bytes_in: u64,
-    /// Datagrams sent.
-    pub datagrams_out: u64,
-    /// Datagram payload bytes sent.
-    pub datagram_bytes_out: u64,
-    /// Stream frames received.
-    pub streams_in: u64,
-    /// Stream frame bytes received.
-    pub stream_bytes_in: u64,
-    /// Stream frames sent.
-    pub streams_out: u64,
-    /// Stream frame bytes sent.
-    pub stream_bytes_out: u64,
-    /// Probes started.
-    pub probes: u64,
-    /// Indirect pings sent on behalf of our probes.
-    pub indirect_probes: u64,
-    /// Acks received for our probes.
-    pub acks: u64,
-    /// Nacks received from indirect helpers.
-    pub nacks: u64,
-    /// Probes that ended without an ack.
-    pub probe_failures: u64,
-    /// Members this node started suspecting.
-    pub suspicions: u64,
-    /// Suspicions that ran out here and became a death verdict.
-    pub deaths_declared: u64,
-    /// Times this node refuted a suspicion about itself.
-    pub refutations: u64,
-    /// Anti-entropy syncs started.
-    pub syncs: u64,
-    /// Syncs that found the views already equal.
-    pub syncs_in_agreement: u64,
-    /// Join attempts sent to seeds.
-    pub join_attempts: u64,
-    /// Events the engine dropped because nobody drained them.
-    pub events_dropped: u64,
-    /// Input the engine could not use, by reason.
+    /// Every engine counter by name (`datagrams_in`, `probes`, `sync_timeouts`, ...).
+    #[serde(flatten)]
+    pub counters: BTreeMap<String, u64>,
+    /// Input the engine refused, by reason (reasons with a count only).
     pub dropped: BTreeMap<String, u64>,
+}
+
+impl EngineCounters {
+    /// The counter `name`, 0 if absent (an older agent).
+    pub fn get(&self, name: &str) -> u64 {
+        self.counters.get(name).copied().unwrap_or(0)
+    }
 }
 
 /// The runtime's running totals since the node started (see [`hearsay::TransportStats`]).

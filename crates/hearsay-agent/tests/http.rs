@@ -278,7 +278,7 @@ async fn info_describes_the_local_node_and_its_counters() {
     assert_eq!(info.bound, nodes[0].local_addr());
     assert_eq!(info.states.alive, 3);
     assert!(info.joined);
-    assert!(info.engine.streams_in >= 2, "two joins came in");
+    assert!(info.engine.get("streams_in") >= 2, "two joins came in");
     assert!(info.transport.streams_accepted >= 2, "two joins came in");
     assert!(info.uptime_ms < 60_000);
     shutdown(&nodes).await;
@@ -338,6 +338,34 @@ async fn metrics_carry_the_documented_families_with_plausible_values() {
         assert!(text.contains(family), "no {family} in\n{text}");
     }
     assert!(text.ends_with("# EOF\n"));
+    shutdown(&nodes).await;
+}
+
+#[tokio::test]
+async fn info_and_metrics_show_every_engine_counter_of_the_one_list() {
+    let (nodes, api) = cluster().await;
+    let info: api::Info = serde_json::from_slice(&get(api.addr, "/v1/info").await.body).unwrap();
+    let metrics = get(api.addr, "/metrics").await.text();
+    let counters: Vec<_> = hearsay::Stats::default().counters().collect();
+    assert!(counters.len() >= 20, "{counters:?}");
+    let listed: Vec<&str> = info.engine.counters.keys().map(String::as_str).collect();
+    let mut expected: Vec<&str> = counters.iter().map(|c| c.name).collect();
+    expected.sort_unstable();
+    assert_eq!(
+        listed, expected,
+        "/v1/info lists exactly the engine's counters"
+    );
+    for c in &counters {
+        let series = match c.metric.direction {
+            None => format!("hearsay_{}_total ", c.metric.family),
+            Some(d) => format!("hearsay_{}_total{{direction=\"{d}\"}} ", c.metric.family),
+        };
+        assert!(
+            metrics.lines().any(|l| l.starts_with(&series)),
+            "{} is not in /metrics as {series}\n{metrics}",
+            c.name
+        );
+    }
     shutdown(&nodes).await;
 }
 

@@ -289,6 +289,13 @@ fn info_describes_the_node() {
             .any(|l| l.starts_with("joined") && l.ends_with("yes")),
         "{text}"
     );
+    for c in hearsay::Stats::default().counters() {
+        assert!(
+            text.lines().any(|l| l.starts_with(&format!("{} ", c.name))),
+            "no row for the counter {} in\n{text}",
+            c.name
+        );
+    }
     let json: Value = serde_json::from_str(&stdout(&agent.run(&["info", "--json"]))).unwrap();
     assert_eq!(json["local"]["name"], "a");
     assert_eq!(json["states"]["alive"], 2);

@@ -102,7 +102,7 @@ pub use error::CommandError;
 pub use event::{Cause, Event, EventKind, MemberView, Via};
 pub use intern::{MemoryUse, Sharing};
 pub use name::{MAX_NAME_BYTES, Name, NameError};
-pub use stats::{Counter, CounterKind, DropReason, Stats};
+pub use stats::{Counter, CounterKind, DropReason, Metric, Stats};
 pub use store::{KvEntry, StoreEvent};
 pub use transmit::{Transmit, TransmitKind};
 pub use wire::{Key, Meta, State, Value};

@@ -4,7 +4,7 @@
 /// that every place that shows counters (metrics, `/v1/info`, the simulator's report, the CLI)
 /// iterates the same list and none can drift.
 macro_rules! counters {
-    ($($(#[$doc:meta])* $kind:ident $name:ident: $help:literal,)*) => {
+    ($($(#[$doc:meta])* $kind:ident $name:ident $(/ $family:ident = $direction:ident)?: $help:literal,)*) => {
         /// Running totals since the engine started. Cheap to read; the driver exports them.
         #[derive(Debug, Clone, Default, PartialEq, Eq)]
         #[non_exhaustive]
@@ -22,28 +22,47 @@ macro_rules! counters {
                     name: stringify!($name),
                     help: $help,
                     kind: CounterKind::$kind,
+                    metric: Metric {
+                        family: family!($name $(, $family)?),
+                        direction: direction!($($direction)?),
+                    },
                     value: self.$name,
                 },)*]
                 .into_iter()
-            }
-
-            /// Calls `f` on every counter of [`Stats::counters`], in the same order.
-            fn for_each_mut(&mut self, mut f: impl FnMut(&mut u64)) {
-                $(f(&mut self.$name);)*
             }
         }
     };
 }
 
+/// A counter's metric family: its own name, or the family it shares.
+macro_rules! family {
+    ($name:ident) => {
+        stringify!($name)
+    };
+    ($name:ident, $family:ident) => {
+        stringify!($family)
+    };
+}
+
+/// A counter's direction label, if it shares a family.
+macro_rules! direction {
+    () => {
+        None
+    };
+    ($direction:ident) => {
+        Some(stringify!($direction))
+    };
+}
+
 counters! {
-    Traffic datagrams_in: "Datagrams handed to the engine.",
-    Traffic datagram_bytes_in: "Datagram payload bytes handed to the engine.",
-    Traffic datagrams_out: "Datagrams the engine asked to send.",
-    Traffic datagram_bytes_out: "Datagram payload bytes the engine asked to send.",
-    Traffic streams_in: "Stream frames handed to the engine.",
-    Traffic stream_bytes_in: "Stream frame bytes handed to the engine.",
-    Traffic streams_out: "Stream frames the engine asked to send.",
-    Traffic stream_bytes_out: "Stream frame bytes the engine asked to send.",
+    Traffic datagrams_in / datagrams = in: "Datagrams handed to the engine.",
+    Traffic datagram_bytes_in / datagram_bytes = in: "Datagram payload bytes handed to the engine.",
+    Traffic datagrams_out / datagrams = out: "Datagrams the engine asked to send.",
+    Traffic datagram_bytes_out / datagram_bytes = out: "Datagram payload bytes the engine asked to send.",
+    Traffic streams_in / streams = in: "Stream frames handed to the engine.",
+    Traffic stream_bytes_in / stream_bytes = in: "Stream frame bytes handed to the engine.",
+    Traffic streams_out / streams = out: "Stream frames the engine asked to send.",
+    Traffic stream_bytes_out / stream_bytes = out: "Stream frame bytes the engine asked to send.",
     Protocol probes: "Probes started (direct pings).",
     Protocol indirect_probes: "Indirect pings sent on behalf of this node's probes.",
     Protocol acks: "Acks received for this node's probes (direct or relayed).",
@@ -58,8 +77,8 @@ counters! {
     Protocol syncs_in_agreement: "Anti-entropy syncs that found the views equal after the first exchange.",
     Protocol join_attempts: "Join requests sent to seeds.",
     Protocol store_repairs: "Store repairs started: a peer's store root differed from this node's.",
-    Protocol store_entries_sent: "Store entries (map entries, member-state keys) sent in repairs.",
-    Protocol store_entries_received: "Store entries received in repairs.",
+    Protocol store_entries_sent / store_entries = sent: "Store entries (map entries, member-state keys) sent in repairs.",
+    Protocol store_entries_received / store_entries = received: "Store entries received in repairs.",
     Local events_dropped: "Events dropped because the driver did not drain them.",
     Local gossip_queue_full: "Membership news dropped from a full gossip queue (anti-entropy repairs it).",
     Local store_queue_full: "Store news dropped from a full store gossip queue (anti-entropy repairs it).",
@@ -79,8 +98,21 @@ pub struct Counter {
     pub help: &'static str,
     /// What the counter is about.
     pub kind: CounterKind,
+    /// How it is exported as a metric.
+    pub metric: Metric,
     /// The total so far.
     pub value: u64,
+}
+
+/// How a counter is exported as a metric: `hearsay_<family>_total`, with a `direction`
+/// label when several counters share the family (`datagrams` in and out, say).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Metric {
+    /// The family's name (`snake_case`, without the `hearsay_` prefix and `_total` suffix).
+    pub family: &'static str,
+    /// The `direction` label's value, when the family holds several counters.
+    pub direction: Option<&'static str>,
 }
 
 /// What a counter is about.
@@ -114,15 +146,6 @@ impl Stats {
     /// Total refused input, all reasons together.
     pub fn dropped_total(&self) -> u64 {
         self.dropped.iter().sum()
-    }
-
-    /// Adds `other`'s counts to these (totals over many engines).
-    pub fn add(&mut self, other: &Stats) {
-        let mut values = other.counters().map(|c| c.value);
-        self.for_each_mut(|v| *v += values.next().unwrap_or(0));
-        for (a, b) in self.dropped.iter_mut().zip(other.dropped) {
-            *a += b;
-        }
     }
 }
 
@@ -202,4 +225,29 @@ drop_reasons! {
     ImplausibleGeneration = "implausible_generation",
     /// Store entries asking for an answer outside a repair exchange this node is in.
     UnsolicitedRepair = "unsolicited_repair",
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counter_names_are_unique_and_shared_families_say_their_direction() {
+        let stats = Stats::default();
+        let mut names: Vec<_> = stats.counters().map(|c| c.name).collect();
+        let n = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), n);
+        for c in stats.counters() {
+            match c.metric.direction {
+                None => assert_eq!(c.metric.family, c.name),
+                Some(d) => assert_eq!(format!("{}_{d}", c.metric.family), c.name),
+            }
+        }
+        let mut reasons: Vec<_> = DropReason::ALL.iter().map(|r| r.as_str()).collect();
+        reasons.sort_unstable();
+        reasons.dedup();
+        assert_eq!(reasons.len(), DropReason::ALL.len());
+    }
 }

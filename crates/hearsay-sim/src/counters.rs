@@ -22,4 +22,7 @@ pub struct Counters {
     pub store_entries_sent: u64,
     /// Input refused, by reason.
     pub dropped: BTreeMap<&'static str, u64>,
+    /// Every counter the protocol keeps, by name, summed (for hearsay, every counter of
+    /// `hearsay_proto::Stats::counters`, the list `/metrics` and `/v1/info` show).
+    pub all: BTreeMap<&'static str, u64>,
 }

@@ -319,6 +319,9 @@ impl Protocol for Engine {
         for (reason, n) in s.dropped_by_reason().filter(|(_, n)| *n > 0) {
             *totals.dropped.entry(reason.as_str()).or_default() += n;
         }
+        for c in s.counters() {
+            *totals.all.entry(c.name).or_default() += c.value;
+        }
     }
 
     fn stores(&self) -> Option<&dyn Stores> {

@@ -87,6 +87,9 @@ pub struct Report {
     pub refutations: u64,
     /// Death verdicts reached by suspicion timeout, over all engines.
     pub deaths_declared: u64,
+    /// Every engine counter by name, summed over all engines (the names of `/metrics` and
+    /// `/v1/info`); empty for protocols that keep none.
+    pub engine_counters: BTreeMap<String, u64>,
     /// Wall-clock seconds the run took.
     pub wall_s: f64,
     /// Wall-clock seconds spent inside member calls, if measured

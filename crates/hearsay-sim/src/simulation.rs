@@ -342,6 +342,12 @@ impl<P: Protocol> Simulation<P> {
             suspicions: self.totals.suspicions,
             refutations: self.totals.refutations,
             deaths_declared: self.totals.deaths_declared,
+            engine_counters: self
+                .totals
+                .all
+                .iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect(),
             wall_s: wall.as_secs_f64(),
             protocol_s: self.protocol_time.map(|d| d.as_secs_f64()),
             peak_rss_mb: peak_rss_mb(),

@@ -65,3 +65,23 @@ fn another_seed_gives_another_run() {
     let (_, b) = run(12);
     assert_ne!(a, b);
 }
+
+#[test]
+fn the_report_sums_every_engine_counter_of_the_one_list() {
+    let report = Simulation::new(faulty_scenario(3))
+        .unwrap()
+        .run(&mut ())
+        .report;
+    let names: Vec<&str> = report.engine_counters.keys().map(String::as_str).collect();
+    let mut expected: Vec<&str> = hearsay_proto::Stats::default()
+        .counters()
+        .map(|c| c.name)
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(names, expected);
+    assert_eq!(
+        report.engine_counters["deaths_declared"],
+        report.deaths_declared
+    );
+    assert!(report.engine_counters["datagrams_out"] > 0);
+}

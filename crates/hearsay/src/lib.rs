@@ -93,8 +93,8 @@ pub use replicated::StoreEvents;
 pub use subscription::Subscription;
 
 pub use hearsay_proto::{
-    Cause, CommandError, Config, ConfigError, Event, EventKind, Key, KvEntry, MemberView, Meta,
-    Name, NameError, State, Stats, StoreEvent, Value, Via,
+    Cause, CommandError, Config, ConfigError, Counter, CounterKind, DropReason, Event, EventKind,
+    Key, KvEntry, MemberView, Meta, Metric, Name, NameError, State, Stats, StoreEvent, Value, Via,
     store::stamp_millis,
     wire::{MAX_KEY_BYTES, MemberState},
 };

@@ -172,26 +172,7 @@ fn cause(c: &hearsay::Cause) -> schema::Cause {
 
 fn engine(s: &hearsay::Stats) -> schema::EngineCounters {
     schema::EngineCounters {
-        datagrams_in: s.datagrams_in,
-        datagram_bytes_in: s.datagram_bytes_in,
-        datagrams_out: s.datagrams_out,
-        datagram_bytes_out: s.datagram_bytes_out,
-        streams_in: s.streams_in,
-        stream_bytes_in: s.stream_bytes_in,
-        streams_out: s.streams_out,
-        stream_bytes_out: s.stream_bytes_out,
-        probes: s.probes,
-        indirect_probes: s.indirect_probes,
-        acks: s.acks,
-        nacks: s.nacks,
-        probe_failures: s.probe_failures,
-        suspicions: s.suspicions,
-        deaths_declared: s.deaths_declared,
-        refutations: s.refutations,
-        syncs: s.syncs,
-        syncs_in_agreement: s.syncs_in_agreement,
-        join_attempts: s.join_attempts,
-        events_dropped: s.events_dropped,
+        counters: s.counters().map(|c| (c.name.to_owned(), c.value)).collect(),
         dropped: s
             .dropped_by_reason()
             .filter(|(_, n)| *n > 0)

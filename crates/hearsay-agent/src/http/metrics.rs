@@ -13,18 +13,9 @@
 //! | `hearsay_local_health_score` | gauge | | Lifeguard local health (0 = healthy) |
 //! | `hearsay_gossip_backlog` | gauge | | news waiting to be piggybacked |
 //! | `hearsay_uptime_seconds` | gauge | | time since the node started |
-//! | `hearsay_probes_total` | counter | | probes started |
-//! | `hearsay_indirect_probes_total` | counter | | indirect pings sent for our probes |
-//! | `hearsay_acks_total`, `hearsay_nacks_total` | counter | | answers to our probes |
-//! | `hearsay_probe_failures_total` | counter | | probes that got no ack |
-//! | `hearsay_suspicions_total` | counter | | members this node started suspecting |
-//! | `hearsay_deaths_declared_total` | counter | | suspicions that ran out here |
-//! | `hearsay_refutations_total` | counter | | suspicions about itself this node refuted |
-//! | `hearsay_syncs_total`, `hearsay_syncs_in_agreement_total` | counter | | anti-entropy syncs |
-//! | `hearsay_join_attempts_total` | counter | | join requests sent to seeds |
-//! | `hearsay_events_dropped_total` | counter | | events the engine dropped undrained |
-//! | `hearsay_datagrams_total`, `hearsay_datagram_bytes_total` | counter | `direction` (`in`, `out`) | UDP traffic |
-//! | `hearsay_streams_total`, `hearsay_stream_bytes_total` | counter | `direction` | TCP stream frames |
+//! | `hearsay_<counter>_total` | counter | | every engine counter of [`hearsay::Stats::counters`], named as there: `probes`, `acks`, `suspicions`, `deaths_declared`, `refutations`, `syncs`, `store_repairs`, and the local conditions `events_dropped`, `gossip_queue_full`, `store_queue_full`, `sync_timeouts`, `reconnect_timeouts`, `streams_too_large`, `bad_restored_entries`, ... |
+//! | `hearsay_datagrams_total`, `hearsay_datagram_bytes_total`, `hearsay_streams_total`, `hearsay_stream_bytes_total` | counter | `direction` (`in`, `out`) | engine counters that share a family |
+//! | `hearsay_store_entries_total` | counter | `direction` (`sent`, `received`) | store entries moved by repairs |
 //! | `hearsay_streams_accepted_total`, `hearsay_streams_dialed_total` | counter | | TCP connections |
 //! | `hearsay_stream_limit_total`, `hearsay_outbound_limit_total`, `hearsay_stream_timeouts_total`, `hearsay_stream_oversized_total`, `hearsay_stream_truncated_total`, `hearsay_stream_malformed_total` | counter | | streams refused or cut short |
 //! | `hearsay_stream_dial_failures_total` | counter | | outbound connections that failed |
@@ -32,9 +23,8 @@
 //! | `hearsay_fault_datagrams_total` | counter | `fate` (`dropped`, `delayed`) | fault injection at work |
 //! | `hearsay_dropped_input_total` | counter | `reason` | input thrown away, engine and runtime together |
 //!
-//! The replicated stores add `hearsay_kv_keys`, `hearsay_kv_bytes`, `hearsay_state_keys`,
-//! `hearsay_state_owners`, `hearsay_store_repairs_total` and `hearsay_store_entries_total`
-//! (table in `store_metrics.rs`).
+//! The replicated stores add `hearsay_kv_keys`, `hearsay_kv_bytes`, `hearsay_state_keys` and
+//! `hearsay_state_owners` (table in `store_metrics.rs`).
 //!
 //! The inbound stream refusals (`stream_limit`, `stream_timeout`, `stream_oversized`,
 //! `stream_truncated`, `stream_malformed`) also appear as reasons of
@@ -63,7 +53,7 @@ pub const CONTENT_TYPE_VALUE: &str = "application/openmetrics-text; version=1.0.
 /// Renders one snapshot of a node in the OpenMetrics text format (which Prometheus reads).
 pub fn render(info: &NodeInfo, stores: &StoreSizes) -> String {
     let mut registry = registry(info);
-    super::store_metrics::register(&mut registry, &info.stats, stores);
+    super::store_metrics::register(&mut registry, stores);
     let mut text = String::new();
     // Writing to a String cannot fail; the encoder only reports the writer's errors.
     let _ = encode(&mut text, &registry);
@@ -135,50 +125,6 @@ fn registry(info: &NodeInfo) -> Registry {
     r.register("uptime_seconds", "Time since the node started", uptime);
 
     for (name, help, value) in [
-        ("probes", "Probes started (direct pings)", s.probes),
-        (
-            "indirect_probes",
-            "Indirect pings sent on behalf of our probes",
-            s.indirect_probes,
-        ),
-        ("acks", "Acks received for our probes", s.acks),
-        ("nacks", "Nacks received from indirect helpers", s.nacks),
-        (
-            "probe_failures",
-            "Probes that ended without any ack",
-            s.probe_failures,
-        ),
-        (
-            "suspicions",
-            "Members this node started suspecting",
-            s.suspicions,
-        ),
-        (
-            "deaths_declared",
-            "Suspicions whose timer ran out here, becoming a death verdict",
-            s.deaths_declared,
-        ),
-        (
-            "refutations",
-            "Suspicions or deaths about this node that it refuted",
-            s.refutations,
-        ),
-        ("syncs", "Anti-entropy syncs started", s.syncs),
-        (
-            "syncs_in_agreement",
-            "Syncs that found the views equal after the first exchange",
-            s.syncs_in_agreement,
-        ),
-        (
-            "join_attempts",
-            "Join attempts sent to seeds",
-            s.join_attempts,
-        ),
-        (
-            "events_dropped",
-            "Events the engine dropped because the runtime did not drain them",
-            s.events_dropped,
-        ),
         (
             "streams_accepted",
             "Inbound TCP connections accepted",
@@ -233,40 +179,15 @@ fn registry(info: &NodeInfo) -> Registry {
         counter(&mut r, name, help, value);
     }
 
-    for (name, help, label, values) in [
-        (
-            "datagrams",
-            "Datagrams received (in) and sent (out)",
-            "direction",
-            vec![("in", s.datagrams_in), ("out", s.datagrams_out)],
-        ),
-        (
-            "datagram_bytes",
-            "Datagram payload bytes received (in) and sent (out)",
-            "direction",
-            vec![("in", s.datagram_bytes_in), ("out", s.datagram_bytes_out)],
-        ),
-        (
-            "streams",
-            "Stream frames received (in) and sent (out)",
-            "direction",
-            vec![("in", s.streams_in), ("out", s.streams_out)],
-        ),
-        (
-            "stream_bytes",
-            "Stream frame bytes received (in) and sent (out)",
-            "direction",
-            vec![("in", s.stream_bytes_in), ("out", s.stream_bytes_out)],
-        ),
-        (
-            "fault_datagrams",
-            "Datagrams dropped or delayed on purpose by fault injection",
-            "fate",
-            vec![("dropped", t.fault_dropped), ("delayed", t.fault_delayed)],
-        ),
-    ] {
-        counter_family(&mut r, name, help, label, values);
-    }
+    counter_family(
+        &mut r,
+        "fault_datagrams",
+        "Datagrams dropped or delayed on purpose by fault injection",
+        "fate",
+        [("dropped", t.fault_dropped), ("delayed", t.fault_delayed)],
+    );
+
+    engine_counters(&mut r, s);
 
     let dropped = s
         .dropped_by_reason()
@@ -281,6 +202,40 @@ fn registry(info: &NodeInfo) -> Registry {
         dropped,
     );
     r
+}
+
+/// Every engine counter of [`hearsay::Stats::counters`], each as its own family or, where
+/// several share one (`datagrams` in and out, say), under a `direction` label.
+fn engine_counters(r: &mut Registry, s: &hearsay::Stats) {
+    /// A family several counters share: its help (each member's, labelled) and values.
+    struct Shared {
+        family: &'static str,
+        help: String,
+        values: Vec<(&'static str, u64)>,
+    }
+    let mut shared: Vec<Shared> = Vec::new();
+    for c in s.counters() {
+        let Some(direction) = c.metric.direction else {
+            counter(r, c.metric.family, c.help, c.value);
+            continue;
+        };
+        let help = format!("{direction}: {}", c.help);
+        match shared.iter_mut().find(|f| f.family == c.metric.family) {
+            Some(f) => {
+                f.help.push(' ');
+                f.help.push_str(&help);
+                f.values.push((direction, c.value));
+            }
+            None => shared.push(Shared {
+                family: c.metric.family,
+                help,
+                values: vec![(direction, c.value)],
+            }),
+        }
+    }
+    for f in shared {
+        counter_family(r, f.family, &f.help, "direction", f.values);
+    }
 }
 
 fn counter(r: &mut Registry, name: &str, help: &str, value: u64) {

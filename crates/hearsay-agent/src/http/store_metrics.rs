@@ -8,14 +8,15 @@
 //! | `hearsay_kv_entries_written_total` | counter | | map entries written to disk (with `--data-dir`) |
 //! | `hearsay_state_keys` | gauge | `owner` (`self`, `others`) | member-state keys held here |
 //! | `hearsay_state_owners` | gauge | | members whose state this node holds (itself included once it set a key) |
-//! | `hearsay_store_repairs_total` | counter | | repairs started: a peer's store root differed from ours |
-//! | `hearsay_store_entries_total` | counter | `direction` (`sent`, `received`) | store entries moved by repairs |
+//!
+//! The repair counters (`hearsay_store_repairs_total`, `hearsay_store_entries_total`) are
+//! engine counters and come with the others (see `metrics.rs`).
 //!
 //! The map's size and the durable store's counters come from the node's info (kept as it
 //! goes); the member-state sizes are counted from a listing at each scrape (a few keys per
 //! member).
 
-use hearsay::{Node, NodeError, OwnerKeys, Stats};
+use hearsay::{Node, NodeError, OwnerKeys};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -66,7 +67,7 @@ impl StoreSizes {
 }
 
 /// Adds the store families to `r`.
-pub(crate) fn register(r: &mut Registry, stats: &Stats, sizes: &StoreSizes) {
+pub(crate) fn register(r: &mut Registry, sizes: &StoreSizes) {
     gauge(
         r,
         "kv_keys",
@@ -115,27 +116,6 @@ pub(crate) fn register(r: &mut Registry, stats: &Stats, sizes: &StoreSizes) {
             w,
         );
     }
-    let repairs = Counter::<u64>::default();
-    repairs.inc_by(stats.store_repairs);
-    r.register(
-        "store_repairs",
-        "Store repairs started: a peer's store root differed from ours",
-        repairs,
-    );
-    let entries = Family::<Vec<(&'static str, String)>, Counter>::default();
-    for (direction, n) in [
-        ("sent", stats.store_entries_sent),
-        ("received", stats.store_entries_received),
-    ] {
-        entries
-            .get_or_create(&vec![("direction", direction.to_owned())])
-            .inc_by(n);
-    }
-    r.register(
-        "store_entries",
-        "Store entries (map entries, member-state keys) sent and received in repairs",
-        entries,
-    );
 }
 
 fn gauge(r: &mut Registry, name: &str, help: &str, value: u64) {

@@ -61,55 +61,28 @@ fn text(i: &Info) -> String {
         ),
         ("gossip backlog", i.gossip_backlog.to_string()),
         (
-            "probes",
+            "connections",
             format!(
-                "{} sent, {} acked, {} nacked, {} failed, {} indirect",
-                e.probes, e.acks, e.nacks, e.probe_failures, e.indirect_probes
-            ),
-        ),
-        (
-            "suspicions",
-            format!(
-                "{} started, {} deaths declared, {} refuted about itself",
-                e.suspicions, e.deaths_declared, e.refutations
-            ),
-        ),
-        (
-            "syncs",
-            format!(
-                "{} ({} in agreement), {} join attempts",
-                e.syncs, e.syncs_in_agreement, e.join_attempts
-            ),
-        ),
-        (
-            "datagrams",
-            format!(
-                "{} in ({}), {} out ({})",
-                e.datagrams_in,
-                bytes(e.datagram_bytes_in),
-                e.datagrams_out,
-                bytes(e.datagram_bytes_out)
-            ),
-        ),
-        (
-            "streams",
-            format!(
-                "{} in ({}), {} out ({}); {} accepted, {} dialed, {} dial failures",
-                e.streams_in,
-                bytes(e.stream_bytes_in),
-                e.streams_out,
-                bytes(e.stream_bytes_out),
-                t.streams_accepted,
-                t.streams_dialed,
-                t.dial_failures
+                "{} accepted, {} dialed, {} dial failures",
+                t.streams_accepted, t.streams_dialed, t.dial_failures
             ),
         ),
         ("dropped input", dropped.join(", ")),
     ];
-    let rows: Vec<Vec<String>> = rows
+    let mut rows: Vec<Vec<String>> = rows
         .into_iter()
         .map(|(k, v)| vec![k.to_owned(), v])
         .collect();
+    // Every engine counter, as the agent lists them (the metrics' names, without
+    // `hearsay_` and `_total`).
+    rows.extend(e.counters.iter().map(|(name, n)| {
+        let value = if name.contains("bytes") {
+            bytes(*n)
+        } else {
+            n.to_string()
+        };
+        vec![name.clone(), value]
+    }));
     format::table(&rows)
 }
 

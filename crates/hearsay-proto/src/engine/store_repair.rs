@@ -257,12 +257,10 @@ impl Engine {
             if !self.accept_state_from_peer(&o.owner, o.generation) {
                 continue;
             }
-            if o.entries.iter().any(|r| {
-                r.value
-                    .as_ref()
-                    .is_some_and(|v| v.len() > self.config.max_value_bytes)
-            }) {
-                self.stats.refuse(DropReason::ValueTooLarge);
+            if o.entries
+                .iter()
+                .any(|r| self.refuse_oversized(r.value.as_ref()))
+            {
                 continue;
             }
             let mut changes = Vec::new();

@@ -9,7 +9,7 @@
 use super::Engine;
 use crate::stats::DropReason;
 use crate::store::{KvEntry, StoreEvent};
-use crate::wire::{self, KvUpdate, Message, State, StateUpdate};
+use crate::wire::{self, KvUpdate, Message, State, StateUpdate, Value};
 use std::net::SocketAddr;
 use std::time::Instant;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
@@ -25,11 +25,7 @@ impl Engine {
         if from.is_some() && !self.accept_state_from_peer(&u.owner, u.generation) {
             return false;
         }
-        if u.value
-            .as_ref()
-            .is_some_and(|v| v.len() > self.config.max_value_bytes)
-        {
-            self.stats.refuse(DropReason::ValueTooLarge);
+        if self.refuse_oversized(u.value.as_ref()) {
             return false;
         }
         let mut changes = Vec::new();
@@ -120,11 +116,7 @@ impl Engine {
         if from.is_none() {
             return true;
         }
-        if u.value
-            .as_ref()
-            .is_some_and(|v| v.len() > self.config.max_value_bytes)
-        {
-            self.stats.refuse(DropReason::ValueTooLarge);
+        if self.refuse_oversized(u.value.as_ref()) {
             return false;
         }
         if !self
@@ -175,5 +167,14 @@ impl Engine {
             }
             _ => {}
         }
+    }
+
+    /// Whether a value from a peer is over `max_value_bytes` (then counted as refused).
+    pub(super) fn refuse_oversized(&mut self, value: Option<&Value>) -> bool {
+        let over = value.is_some_and(|v| v.len() > self.config.max_value_bytes);
+        if over {
+            self.stats.refuse(DropReason::ValueTooLarge);
+        }
+        over
     }
 }
