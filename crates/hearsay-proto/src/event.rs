@@ -5,8 +5,8 @@ use std::time::Instant;
 
 use std::collections::VecDeque;
 
-use crate::Name;
 use crate::intern::MemoryUse;
+use crate::name::Name;
 use crate::wire::{Meta, State};
 
 /// A snapshot of one member as this node sees it.

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, Weak};
 
 use xxhash_rust::xxh3::xxh3_64;
 
-use crate::Name;
+use crate::name::Name;
 use crate::wire::Meta;
 
 /// What identifies one version of a member: who, where, which start, which incarnation, and

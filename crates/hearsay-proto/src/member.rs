@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 use foldhash::quality::FixedState;
 use hashbrown::HashTable;
 
-use crate::Name;
 use crate::digest::Digest;
 use crate::event::MemberView;
+use crate::name::Name;
 use rand::Rng;
 use rand::seq::IndexedRandom;
 

@@ -22,8 +22,8 @@ use std::time::Instant;
 use rand::Rng;
 use rand::seq::SliceRandom;
 
-use crate::Name;
 use crate::member::{Members, Slot};
+use crate::name::Name;
 
 /// Indirect probes this node runs for others at once; more are refused and counted.
 const MAX_RELAYS: usize = 256;

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use foldhash::fast::FixedState;
 
-use crate::Name;
+use crate::name::Name;
 
 /// One running suspicion.
 #[derive(Debug, Clone)]

@@ -6,8 +6,8 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use crate::Name;
 use crate::member::Version;
+use crate::name::Name;
 use crate::stats::DropReason;
 use crate::wire::{Alive, Dead, MemberState, Meta, State};
 

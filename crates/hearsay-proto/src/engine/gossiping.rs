@@ -6,7 +6,7 @@ use std::time::Instant;
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::Engine;
-use crate::Name;
+use crate::name::Name;
 use crate::wire::{self, Alive, Dead, Message, State, Suspect};
 
 impl Engine {

@@ -59,15 +59,18 @@ use rand_chacha::ChaCha8Rng;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::awareness::Awareness;
+use crate::config::{Config, ConfigError};
 use crate::error::CommandError;
 use crate::event::{Cause, Event, EventKind, MemberView, Outbox, Via};
 use crate::gossip::GossipQueue;
 use crate::intern::{MemoryUse, Record, Sharing};
 use crate::member::{Draft, Members, Slot, share_if_empty};
+use crate::name::Name;
 use crate::probe::Prober;
 use crate::reconnect::Lost;
 use crate::seen::SeenFilter;
 use crate::stats::DropReason;
+use crate::stats::Stats;
 use crate::store::Stores;
 use crate::suspicion::Suspicions;
 use crate::sync::{Joining, SyncState};
@@ -75,7 +78,6 @@ use crate::timer::Timer;
 use crate::transmit::{Transmit, TransmitKind};
 use crate::update::{Tombstones, Update};
 use crate::wire::{self, MemberState, Message, Meta, State};
-use crate::{Config, ConfigError, Name, Stats};
 
 /// Who this node is: fixed for the lifetime of an engine.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,8 +2,8 @@
 //! the stores themselves are described in [`crate::store`].
 
 use super::Engine;
-use crate::Name;
 use crate::error::CommandError;
+use crate::name::Name;
 use crate::store::{KvEntry, StoreEvent};
 use crate::wire::{Key, MAX_KEY_BYTES, StateUpdate, StoreKind, Value};
 use std::time::{Duration, Instant};

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use super::tree::{KV_SHAPE, RangeTree, entry_hash, leaf_of};
-use crate::Name;
+use crate::name::Name;
 use crate::wire::{Key, KvUpdate, Value};
 use foldhash::fast::FixedState;
 use std::collections::HashMap;

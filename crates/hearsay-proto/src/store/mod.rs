@@ -22,24 +22,25 @@
 mod hlc;
 mod kv;
 mod node_state;
+mod per_store;
 mod schedule;
 pub mod tree;
 
 use std::net::SocketAddr;
-use std::ops::{Index, IndexMut};
 use std::time::Instant;
 
 pub use hlc::stamp_millis;
 pub use kv::KvEntry;
 
-use crate::Name;
 use crate::event::Outbox;
 use crate::gossip::GossipQueue;
 use crate::intern::MemoryUse;
+use crate::name::Name;
 use crate::wire::{Key, StoreKind, Value};
 pub(crate) use hlc::Hlc;
 pub(crate) use kv::ClusterKv;
 pub(crate) use node_state::NodeStates;
+pub(crate) use per_store::PerStore;
 pub(crate) use schedule::{Copies, KvGc, OwnTombstones, PushSchedule, RepairExchanges, Ttls};
 
 /// Largest stream message of entries sent in one piece during a repair; a larger set of
@@ -156,46 +157,6 @@ impl Stores {
         match store {
             StoreKind::State => self.states.tree(),
             StoreKind::Kv => self.kv.tree(),
-        }
-    }
-}
-
-/// One `T` per store: per-store data without arrays indexed by `as usize`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct PerStore<T> {
-    /// Per-node state's.
-    pub state: T,
-    /// The map's.
-    pub kv: T,
-}
-
-impl<T> PerStore<T> {
-    /// Both, per-node state's first.
-    pub fn iter(&self) -> impl Iterator<Item = &T> {
-        [&self.state, &self.kv].into_iter()
-    }
-
-    /// Both, mutably, per-node state's first.
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut T> {
-        [&mut self.state, &mut self.kv].into_iter()
-    }
-}
-
-impl<T> Index<StoreKind> for PerStore<T> {
-    type Output = T;
-    fn index(&self, store: StoreKind) -> &T {
-        match store {
-            StoreKind::State => &self.state,
-            StoreKind::Kv => &self.kv,
-        }
-    }
-}
-
-impl<T> IndexMut<StoreKind> for PerStore<T> {
-    fn index_mut(&mut self, store: StoreKind) -> &mut T {
-        match store {
-            StoreKind::State => &mut self.state,
-            StoreKind::Kv => &mut self.kv,
         }
     }
 }

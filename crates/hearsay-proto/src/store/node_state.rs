@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::tree::{RangeTree, STATE_SHAPE, entry_hash, leaf_of};
-use crate::Name;
+use crate::name::Name;
 use crate::wire::{Key, OwnerState, StateRecord, StateUpdate, Value};
 
 /// One key of an owner's state.

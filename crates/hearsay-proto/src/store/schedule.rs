@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use super::PerStore;
+use super::per_store::PerStore;
 use crate::wire::{Key, StoreKind};
 
 /// This node's state keys that have a time to live.

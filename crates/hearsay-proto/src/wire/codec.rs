@@ -63,6 +63,7 @@
 //! reserved only once the remaining input is known to be long enough to hold that many entries.
 
 mod body;
+mod name;
 mod reader;
 mod store;
 mod varint;
@@ -71,82 +72,19 @@ use body::{body_len, decode_body, kind_of, put_body};
 use reader::Reader;
 use varint::{put_varint, varint_len};
 
-use super::Message;
-use crate::stats::DropReason;
+mod error;
+
+pub use error::DecodeError;
+pub use reader::MAX_META_WIRE_BYTES;
+
+use super::message::Message;
 
 /// Wire format version written in the first byte of every datagram and stream frame.
 pub const VERSION: u8 = 1;
 /// Bytes every datagram spends before its first message.
 pub const DATAGRAM_HEADER_BYTES: usize = 1;
-/// Largest metadata the decoder accepts, whatever the configuration.
-pub const MAX_META_WIRE_BYTES: usize = 64 * 1024;
 /// Largest datagram the decoder accepts: the largest UDP payload over IPv4.
 pub const MAX_DATAGRAM_BYTES: usize = 65_507;
-
-/// Why bytes from the network could not be decoded.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum DecodeError {
-    /// The input ended in the middle of something (including an empty input, and a list whose
-    /// count could not possibly fit in what is left).
-    #[error("truncated")]
-    Truncated,
-    /// A datagram longer than 65,507 bytes (the largest UDP payload), or metadata longer than
-    /// [`MAX_META_WIRE_BYTES`].
-    #[error("oversized")]
-    Oversized,
-    /// The first byte is not this codec's [`VERSION`]; carries the version found.
-    #[error("unsupported wire version {0}")]
-    BadVersion(u8),
-    /// A stream frame of a message kind this codec does not know; carries the kind byte.
-    #[error("unknown message kind {0}")]
-    UnknownKind(u8),
-    /// A member name that is empty, longer than [`crate::MAX_NAME_BYTES`], or not UTF-8.
-    #[error("bad member name")]
-    BadName,
-    /// A store key that is empty, longer than [`crate::wire::MAX_KEY_BYTES`], or not UTF-8.
-    #[error("bad store key")]
-    BadKey,
-    /// A socket address whose tag byte is neither 4 nor 6.
-    #[error("bad socket address")]
-    BadAddress,
-    /// A member state byte outside 0..=3.
-    #[error("bad member state")]
-    BadState,
-    /// A varint longer than its type allows, or carrying bits beyond it.
-    #[error("varint overflows its type")]
-    VarintOverflow,
-    /// Structurally wrong: unknown flag bits, a body longer or shorter than its fields, a
-    /// bucket list or bucket number out of range.
-    #[error("malformed message")]
-    Malformed,
-    /// A stream-only message kind (push-pull or anti-entropy) found inside a datagram.
-    #[error("stream-only message in a datagram")]
-    StreamOnly,
-    /// Bytes left over after the one message of a stream frame.
-    #[error("trailing bytes after the message")]
-    TrailingBytes,
-}
-
-impl DecodeError {
-    /// A short stable label for counting drops by reason.
-    pub fn reason(&self) -> DropReason {
-        match self {
-            DecodeError::Truncated => DropReason::Truncated,
-            DecodeError::Oversized => DropReason::Oversized,
-            DecodeError::BadVersion(_) => DropReason::BadVersion,
-            DecodeError::UnknownKind(_) => DropReason::UnknownKind,
-            DecodeError::BadName => DropReason::BadName,
-            DecodeError::BadKey => DropReason::BadKey,
-            DecodeError::BadAddress => DropReason::BadAddress,
-            DecodeError::BadState => DropReason::BadState,
-            DecodeError::VarintOverflow => DropReason::VarintOverflow,
-            DecodeError::Malformed => DropReason::Malformed,
-            DecodeError::StreamOnly => DropReason::StreamOnly,
-            DecodeError::TrailingBytes => DropReason::TrailingBytes,
-        }
-    }
-}
 
 /// Writes the datagram header into an empty buffer.
 pub fn start_datagram(out: &mut Vec<u8>) {

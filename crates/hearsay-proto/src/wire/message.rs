@@ -10,8 +10,10 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use crate::Name;
-use crate::wire::{KvCopy, KvEntries, KvHeld, KvUpdate, StateEntries, StateUpdate, StoreHashes};
+use super::store_message::{
+    KvCopy, KvEntries, KvHeld, KvUpdate, StateEntries, StateUpdate, StoreHashes,
+};
+use crate::name::Name;
 
 /// Opaque application metadata attached to a member (shared, cheap to clone).
 pub type Meta = Arc<[u8]>;

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use crate::Name;
+use crate::name::Name;
 
 /// A key of either store: UTF-8 text of 1 to [`MAX_KEY_BYTES`] bytes (shared, cheap to clone).
 pub type Key = Arc<str>;

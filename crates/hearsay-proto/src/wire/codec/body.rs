@@ -5,13 +5,13 @@
 
 use std::net::SocketAddr;
 
-use super::DecodeError;
+use super::error::DecodeError;
+use super::name::{name_len, put_name};
 use super::reader::{ADDR_V4, ADDR_V6, Reader};
 use super::store;
-use super::varint::{put_varint, varint_len};
-use crate::Name;
+use super::varint::{count_len, put_varint, varint_len};
 use crate::digest::BUCKETS;
-use crate::wire::{
+use crate::wire::message::{
     Ack, Alive, Dead, IndirectPing, MemberState, Message, Nack, Ping, PushPull, State, Suspect,
     SyncBuckets, SyncDigest, SyncEntries,
 };
@@ -99,16 +99,6 @@ fn u32_len(value: u32) -> usize {
 }
 
 #[inline]
-pub(super) fn count_len(count: usize) -> usize {
-    varint_len(count as u64)
-}
-
-#[inline]
-pub(super) fn name_len(name: &Name) -> usize {
-    1 + name.as_str().len()
-}
-
-#[inline]
 fn addr_len(addr: &SocketAddr) -> usize {
     match addr {
         SocketAddr::V4(_) => 1 + 4 + 2,
@@ -189,14 +179,6 @@ pub(super) fn body_len(msg: &Message) -> usize {
 #[inline]
 fn put_u32(out: &mut Vec<u8>, value: u32) {
     put_varint(out, u64::from(value));
-}
-
-#[inline]
-pub(super) fn put_name(out: &mut Vec<u8>, name: &Name) {
-    let bytes = name.as_str().as_bytes();
-    // A `Name` is 1..=MAX_NAME_BYTES (128) bytes long, so its length fits the byte.
-    out.push(bytes.len() as u8);
-    out.extend_from_slice(bytes);
 }
 
 #[inline]

@@ -5,10 +5,13 @@
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::sync::Arc;
 
-use super::{DecodeError, MAX_META_WIRE_BYTES};
-use crate::Name;
+use super::error::DecodeError;
 use crate::name::MAX_NAME_BYTES;
-use crate::wire::{Meta, State};
+use crate::name::Name;
+use crate::wire::message::{Meta, State};
+
+/// Largest metadata the decoder accepts, whatever the configuration.
+pub const MAX_META_WIRE_BYTES: usize = 64 * 1024;
 
 /// Socket address tag for IPv4.
 pub(super) const ADDR_V4: u8 = 4;

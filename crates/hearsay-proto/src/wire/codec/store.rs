@@ -20,12 +20,12 @@
 
 use std::sync::Arc;
 
-use super::DecodeError;
-use super::body::{count_len, name_len, put_name};
+use super::error::DecodeError;
+use super::name::{name_len, put_name};
 use super::reader::Reader;
-use super::varint::{put_varint, varint_len};
+use super::varint::{count_len, put_varint, varint_len};
 use crate::store::tree::{MAX_LEAVES, MAX_NODES};
-use crate::wire::{
+use crate::wire::store_message::{
     Key, KvEntries, KvUpdate, MAX_KEY_BYTES, MAX_VALUE_WIRE_BYTES, OwnerState, StateEntries,
     StateRecord, StateUpdate, StoreHashes, StoreKind, Value,
 };

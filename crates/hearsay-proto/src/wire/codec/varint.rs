@@ -17,3 +17,8 @@ pub(super) fn put_varint(out: &mut Vec<u8>, mut value: u64) {
     }
     out.push(value as u8);
 }
+/// Encoded length of a count (a varint).
+#[inline]
+pub(super) fn count_len(count: usize) -> usize {
+    varint_len(count as u64)
+}

@@ -11,9 +11,9 @@ use super::body::{MIN_MEMBER_BYTES, is_stream_only};
 use super::reader::{Reader, check_fits};
 use super::varint::{put_varint, varint_len};
 use super::*;
-use crate::Name;
 use crate::digest::BUCKETS;
 use crate::name::MAX_NAME_BYTES;
+use crate::name::Name;
 use crate::wire::{
     Ack, Alive, Dead, IndirectPing, MemberState, Meta, Nack, Ping, PushPull, State, Suspect,
     SyncBuckets, SyncDigest, SyncEntries,
