@@ -107,7 +107,8 @@ pub use store::{KvEntry, StoreEvent};
 pub use transmit::{Transmit, TransmitKind};
 pub use wire::{Key, Meta, State, Value};
 
-/// A fixed starting instant for unit tests (the engine itself never reads the clock).
+/// The starting instant of unit tests. Any instant will do: the engine reads no clock and
+/// only compares the instants it is given.
 #[cfg(test)]
 #[allow(clippy::disallowed_methods)]
 pub(crate) fn test_epoch() -> std::time::Instant {

@@ -51,6 +51,7 @@ mod store_repair;
 mod store_spread;
 mod syncing;
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -118,7 +119,7 @@ pub struct Engine {
     transmits: Outbox<Transmit>,
     events: Outbox<Event>,
     /// The last `history_len` events, for `history`.
-    history: std::collections::VecDeque<Event>,
+    history: VecDeque<Event>,
     /// Reused decode buffer.
     scratch: Vec<Message>,
     /// News recently received, so that duplicates (each item arrives about
@@ -166,8 +167,8 @@ impl Engine {
         let first_sync =
             now + config.sync_interval_busy + jitter(&mut rng, config.sync_interval_busy);
         let next_gossip = now + jitter(&mut rng, config.gossip_interval);
-        // Seeded from the configuration rather than drawn from `rng`, so that adding the
-        // stores left every membership decision of a seeded run as it was.
+        // Seeded from the configuration rather than drawn from `rng`: the stores' randomness
+        // stays apart from membership's, so store traffic never shifts membership decisions.
         let store = Stores::new(
             now,
             config.rng_seed ^ 0x5707_e5ee_d000,
@@ -181,7 +182,7 @@ impl Engine {
             probe: Prober::new(first_probe),
             joining: Joining::new(config.join_retry_initial),
             sync: SyncState::new(first_sync),
-            history: std::collections::VecDeque::with_capacity(config.history_len.min(64)),
+            history: VecDeque::with_capacity(config.history_len.min(64)),
             config,
             rng,
             members,

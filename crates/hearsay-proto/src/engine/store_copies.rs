@@ -11,10 +11,41 @@ use std::time::Instant;
 
 use super::Engine;
 use crate::error::CommandError;
-use crate::store::StoreEvent;
-use crate::wire::{Key, KvCopy, KvHeld, Message, State};
+use crate::store::{KvEntry, StoreEvent};
+use crate::wire::{Key, KvCopy, KvHeld, Message, State, Value};
 
 impl Engine {
+    /// Writes `key` (`Some` value) or deletes it (`None`) in the cluster-wide map, and when
+    /// `copies` is over 1 asks `copies - 1` other live members to hold the entry (as
+    /// [`Engine::kv_copy`]; the token it returns comes back with [`StoreEvent::KvCopies`]).
+    /// Everything is checked first: when fewer than `copies` members are alive, nothing is
+    /// written ([`CommandError::NotEnoughMembers`]).
+    pub fn kv_write_copied(
+        &mut self,
+        now: Instant,
+        key: &str,
+        value: Option<Value>,
+        copies: u32,
+    ) -> Result<(KvEntry, Option<u64>), CommandError> {
+        let alive = self.members.alive() as u32;
+        if copies > 1 && copies > alive {
+            return Err(CommandError::NotEnoughMembers {
+                wanted: copies,
+                alive,
+            });
+        }
+        let entry = match value {
+            Some(v) => self.kv_put(now, key, v)?,
+            None => self.kv_delete(now, key)?,
+        };
+        let token = if copies > 1 {
+            Some(self.kv_copy(now, key, copies)?)
+        } else {
+            None
+        };
+        Ok((entry, token))
+    }
+
     /// Asks `copies - 1` other live members to hold `key`'s current entry and returns a token;
     /// [`StoreEvent::KvCopies`] with that token reports the outcome. `copies` of 0 or 1 is
     /// satisfied at once (this node holds the entry).

@@ -419,6 +419,33 @@ fn a_sixty_second_partition_with_writes_on_both_sides_converges_soon_after_heali
 }
 
 #[test]
+fn a_copied_write_that_cannot_be_had_is_refused_before_anything_is_written() {
+    let mut net = Net::converged_cluster(Config::lan(3), 3);
+    let now = net.now;
+    let e = net.engine(0).kv_write_copied(now, "k", Some(value("v")), 4);
+    assert_eq!(
+        e,
+        Err(CommandError::NotEnoughMembers {
+            wanted: 4,
+            alive: 3
+        })
+    );
+    assert!(net.engine(0).kv_get("k").is_none(), "nothing written");
+    let (entry, token) = net
+        .engine(0)
+        .kv_write_copied(now, "k", Some(value("v")), 3)
+        .unwrap();
+    assert_eq!(net.engine(0).kv_get("k"), Some(&entry));
+    let token = token.expect("a token for the copies");
+    net.drain(0);
+    net.run_for(Duration::from_millis(100));
+    assert!(net.nodes[0].store_events.iter().any(|e| matches!(
+        e,
+        StoreEvent::KvCopies { token: t, holders: 3, complete: true } if *t == token
+    )));
+}
+
+#[test]
 fn a_write_is_confirmed_once_enough_members_hold_it() {
     let mut net = Net::converged_cluster(Config::lan(5), 5);
     let now = net.now;

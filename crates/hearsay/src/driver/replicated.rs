@@ -2,7 +2,7 @@
 //! cluster-wide map carried out on the engine, the map's writes handed to the durable store,
 //! and the engine's store changes persisted and published to watchers.
 
-use hearsay_proto::{CommandError, StoreEvent};
+use hearsay_proto::StoreEvent;
 use tokio::sync::oneshot;
 
 use super::Driver;
@@ -46,22 +46,8 @@ impl Driver {
                 wait_for,
                 reply,
             } => {
-                let alive = self.engine.alive_count() as u32;
-                if wait_for > 1 && wait_for > alive {
-                    // Refused before writing: the caller asked for what cannot be had.
-                    let e = CommandError::NotEnoughMembers {
-                        wanted: wait_for,
-                        alive,
-                    };
-                    let _ = reply.send(Err(e.into()));
-                    return;
-                }
-                let written = match value {
-                    Some(v) => self.engine.kv_put(at, &key, v),
-                    None => self.engine.kv_delete(at, &key),
-                };
-                let entry = match written {
-                    Ok(e) => e,
+                let (entry, token) = match self.engine.kv_write_copied(at, &key, value, wait_for) {
+                    Ok(written) => written,
                     Err(e) => {
                         let _ = reply.send(Err(e.into()));
                         return;
@@ -71,21 +57,11 @@ impl Driver {
                     .durable
                     .as_ref()
                     .map(|w| w.write(vec![to_stored(&key, &entry)]));
-                let copies = if wait_for > 1 {
-                    match self.engine.kv_copy(at, &key, wait_for) {
-                        Ok(token) => {
-                            let (tx, rx) = oneshot::channel();
-                            self.copy_waiters.insert(token, tx);
-                            Some(rx)
-                        }
-                        Err(e) => {
-                            let _ = reply.send(Err(e.into()));
-                            return;
-                        }
-                    }
-                } else {
-                    None
-                };
+                let copies = token.map(|token| {
+                    let (tx, rx) = oneshot::channel();
+                    self.copy_waiters.insert(token, tx);
+                    rx
+                });
                 if durable.is_none() && copies.is_none() {
                     let _ = reply.send(Ok(entry));
                     return;
