@@ -30,7 +30,9 @@ mod retention;
 mod tree;
 
 pub(crate) use dedupe::{Seen, lacks};
-pub use filter::{FilterError, QueryFilter};
+pub use filter::{
+    FilterError, MAX_FILTER_KEY_BYTES, MAX_FILTER_TERMS, MAX_PATTERN_BYTES, QueryFilter,
+};
 pub(crate) use layer::UserLayer;
 pub(crate) use model::Arrival;
 pub use model::{
