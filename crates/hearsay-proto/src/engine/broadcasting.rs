@@ -498,7 +498,33 @@ impl Engine {
             .is_some_and(|m| m.addr == addr && m.state.is_live())
     }
 
-    /// Whether user-layer news (flooded messages) waits to be piggybacked.
+    /// Flood mode's share of a gossip round: the whole flood queue to `gossip_fanout` random
+    /// live members (picked with the layer's own randomness).
+    pub(super) fn flood_round(&mut self) {
+        if self.user.flood.is_empty() {
+            return;
+        }
+        let fanout = self.config.gossip_fanout as usize;
+        let targets = self
+            .members
+            .random(&mut self.user.rng, fanout, |m| m.state.is_live());
+        let limit = self.config.retransmit_limit(self.members.live());
+        let mut header = Vec::new();
+        wire::start_datagram(&mut header);
+        for slot in targets {
+            let to = self.members.get(slot).addr;
+            let max = self.config.max_datagram_bytes;
+            for datagram in self.user.flood.pack_all(limit, &header, max) {
+                self.stats.user_bytes_out += (datagram.len() - header.len()) as u64;
+                self.push_datagram(to, datagram);
+            }
+            if self.user.flood.is_empty() {
+                break;
+            }
+        }
+    }
+
+    /// Whether user-layer news (flooded messages) waits for a gossip round.
     pub(super) fn user_news_waiting(&self) -> bool {
         !self.user.flood.is_empty()
     }

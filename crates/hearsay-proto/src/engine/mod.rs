@@ -544,6 +544,7 @@ impl Engine {
             return;
         }
         self.gossip_round(now);
+        self.flood_round();
         self.next_gossip = (self.next_gossip + self.config.gossip_interval).max(now);
         if self.next_gossip == now {
             self.next_gossip = now + self.config.gossip_interval;
@@ -576,18 +577,18 @@ impl Engine {
             self.store
                 .gossip
                 .pack(limit.div_ceil(3).max(2), &mut buf, max);
-            if self.user_news_waiting() {
-                let before = buf.len();
-                self.user.flood.pack(limit, &mut buf, max);
-                self.stats.user_bytes_out += (buf.len() - before) as u64;
-            }
         }
+        self.push_datagram(to, buf);
+    }
+
+    /// Queues one finished datagram.
+    fn push_datagram(&mut self, to: SocketAddr, bytes: Vec<u8>) {
         self.stats.datagrams_out += 1;
-        self.stats.datagram_bytes_out += buf.len() as u64;
+        self.stats.datagram_bytes_out += bytes.len() as u64;
         self.transmits.push(Transmit {
             to,
             kind: TransmitKind::Datagram,
-            bytes: buf,
+            bytes,
         });
     }
 

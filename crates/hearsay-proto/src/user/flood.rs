@@ -1,6 +1,9 @@
-//! [`crate::user::EventMode::Flood`]: user messages piggybacked on gossip rounds like
-//! membership news, each sent `retransmit_mult * ceil(log10(N + 1))` times by every member
-//! that has it (Serf's way). Kept as the baseline the tree is measured against.
+//! [`crate::user::EventMode::Flood`]: user messages gossiped like membership news, each sent
+//! `retransmit_mult * ceil(log10(N + 1))` times by every member that has it (Serf's way),
+//! `gossip_fanout` times per gossip round. Kept as the baseline the tree is measured against.
+//! Unlike membership news, which fills whatever room a datagram has left, the whole queue goes
+//! out every round in as many datagrams as it takes, so that the baseline is measured by the
+//! copies it sends, not throttled by the room left in datagrams.
 
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -33,7 +36,8 @@ impl Flood {
         self.queue.is_empty()
     }
 
-    pub fn pack(&mut self, limit: u32, buf: &mut Vec<u8>, max: usize) {
-        self.queue.pack(limit, buf, max);
+    /// Every queued message once, packed into datagrams (see `GossipQueue::pack_all`).
+    pub fn pack_all(&mut self, limit: u32, header: &[u8], max: usize) -> Vec<Vec<u8>> {
+        self.queue.pack_all(limit, header, max)
     }
 }
