@@ -92,6 +92,7 @@ counters! {
     Protocol user_repaired: "User messages delivered here through repair (anti-entropy), not the tree.",
     Protocol event_repairs: "Repair exchanges of recent user messages started.",
     Protocol query_answers_in: "Query acknowledgements and responses received for this node's queries (duplicates dropped).",
+    Protocol query_nudges: "Nudges sent to members whose response to this node's query had not arrived.",
     Protocol query_answers_relayed: "Query answers this node relayed to their origin.",
     Local events_dropped: "Events dropped because the driver did not drain them.",
     Local user_outputs_dropped: "User events and query outputs dropped because the driver did not drain them.",

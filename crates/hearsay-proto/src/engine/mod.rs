@@ -345,6 +345,7 @@ impl Engine {
                         Message::Graft(g) => self.on_graft(now, from, g),
                         Message::Prune(p) => self.on_prune(now, from, p),
                         Message::QueryAnswer(a) => self.on_query_answer(now, from, a),
+                        Message::QueryNudge(n) => self.on_query_nudge(now, n),
                         _ => {}
                     }
                 }

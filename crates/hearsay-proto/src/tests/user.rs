@@ -319,3 +319,36 @@ fn bad_calls_get_errors_that_name_the_limit() {
         Err(CommandError::UnknownQuery)
     );
 }
+
+#[test]
+fn nudges_recover_responses_lost_to_loss() {
+    let mut net = cluster(20, Config::lan(20));
+    net.auto_respond = true;
+    let mut draw = 7u64;
+    net.lose = Box::new(move |_, _| {
+        draw = draw
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (draw >> 33) % 100 < 20
+    });
+    let now = net.now;
+    net.engine(0)
+        .query(now, QueryParams::new("all", &b""[..], secs(10)))
+        .unwrap();
+    net.drain(0);
+    net.run_for(secs(10));
+    let done = net.nodes[0]
+        .user
+        .iter()
+        .find_map(|o| match o {
+            UserOutput::Done(s) => Some(s.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert!(!done.timed_out, "{done:?}");
+    assert_eq!(done.responses, 20);
+    assert!(
+        net.nodes[0].engine.stats().query_nudges > 0,
+        "20% loss needed nudges"
+    );
+}
