@@ -247,6 +247,8 @@ drop_reasons! {
     UnsolicitedRepair = "unsolicited_repair",
     /// Broadcast-tree traffic (grafts, link requests) from an address that is no live member's.
     UnknownPeer = "unknown_peer",
+    /// A user message or query answer from a name that is no live member's.
+    UnknownOrigin = "unknown_origin",
     /// A query whose filter does not compile within the limits.
     BadFilter = "bad_filter",
     /// A user message payload over `max_event_bytes`, or a bad event name.

@@ -212,6 +212,14 @@ impl Engine {
         if answer.query.origin != me.name || answer.query.generation != me.generation {
             return self.stats.user_stale += 1;
         }
+        // Answers come from members only: a forged responder name is not counted.
+        if !self
+            .members
+            .by_name(answer.responder.as_str())
+            .is_some_and(|m| m.state.is_live())
+        {
+            return self.stats.refuse(DropReason::UnknownOrigin);
+        }
         let seq = answer.query.seq;
         let response = answer.response.is_some();
         match self.user.queries.note(seq, &answer.responder, response) {
