@@ -98,6 +98,7 @@ counters! {
     Local user_outputs_dropped: "User events and query outputs dropped because the driver did not drain them.",
     Local user_retention_shed: "Messages dropped from the retention window for space before their time.",
     Local user_flood_queue_full: "User messages dropped from a full flood queue.",
+    Local user_announcements_shed: "Announcements not queued because a lazy link already had 4,096 waiting.",
     Local user_missing_full: "Announcements ignored because too many announced messages were awaited.",
     Local user_origins_evicted: "Origins whose delivery window was forgotten to make room for others.",
     Local gossip_queue_full: "Membership news dropped from a full gossip queue (anti-entropy repairs it).",

@@ -245,7 +245,8 @@ impl Engine {
                     };
                     self.send_user(to, m);
                 }
-                self.user.tree.announce(now, &msg.id, msg.hops, from);
+                self.stats.user_announcements_shed +=
+                    self.user.tree.announce(now, &msg.id, msg.hops, from);
             }
         }
     }
