@@ -466,8 +466,14 @@ impl Engine {
         }
     }
 
-    /// A member went down or left: its tree links are replaced at once.
-    pub(super) fn user_member_gone(&mut self, now: Instant, name: &Name, kind: EventKind) {
+    /// A member went down or left: its tree links are replaced at once. A member came up while this node lacks links: open them now rather than at the next
+    /// `TreeLinks` round (the first message after a cluster forms would otherwise wait for
+    /// repair).
+    pub(super) fn user_member_changed(&mut self, now: Instant, name: &Name, kind: EventKind) {
+        if kind == EventKind::Up && self.user.tree.wanted() > 0 {
+            self.user.next_links = Some(now);
+            return;
+        }
         if !matches!(kind, EventKind::Down | EventKind::Left | EventKind::Removed) {
             return;
         }

@@ -636,7 +636,7 @@ impl Engine {
             member: self.members.view(self.members.get(slot)),
             cause,
         };
-        self.user_member_gone(now, &event.member.name, kind);
+        self.user_member_changed(now, &event.member.name, kind);
         if self.history.len() >= self.config.history_len {
             self.history.pop_front();
         }

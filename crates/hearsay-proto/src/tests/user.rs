@@ -406,3 +406,23 @@ fn messages_and_answers_from_strangers_are_counted_and_dropped() {
         "nothing from mallory reached the application"
     );
 }
+
+#[test]
+fn the_first_event_after_a_cluster_forms_goes_down_the_tree() {
+    let mut net = Net::new(Config::lan(5));
+    for _ in 0..5 {
+        net.add();
+    }
+    for i in 1..5 {
+        net.join(i, 0);
+    }
+    net.run_for(Duration::from_millis(600));
+    assert!(net.converged());
+    let now = net.now;
+    net.engine(0).broadcast(now, "first", &b"!"[..]).unwrap();
+    net.drain(0);
+    net.run_for(Duration::from_millis(300));
+    for i in 0..5 {
+        assert_eq!(events(&net, i).len(), 1, "node {i} within 300 ms");
+    }
+}
