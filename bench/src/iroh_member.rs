@@ -16,6 +16,10 @@
 //!   connection that has heard nothing for [`IDLE_TIMEOUT`] is dropped and reported as
 //!   `PeerDisconnected` (QUIC's idle timeout): that is how a killed peer is noticed.
 //!
+//! iroh-gossip reads time as `n0_future`'s `Instant`, which is tokio's on native targets: a
+//! plain wrapper of the std `Instant` the simulator hands over, converted at each call (no
+//! runtime involved).
+//!
 //! Every member joins one topic. The first node of a cold join starts the topic alone; every
 //! other node joins through the seeds the simulator gives it (node 0) and the two nodes
 //! numbered just below it, a few bootstrap peers as an application would configure.
@@ -132,7 +136,10 @@ pub struct IrohMember {
 impl IrohMember {
     /// Hands `event` to iroh-gossip and carries out what it asks for.
     fn handle(&mut self, now: Instant, event: InEvent<SocketAddr>) {
-        let out: Vec<OutEvent<SocketAddr>> = self.state.handle(event, now, None).collect();
+        let out: Vec<OutEvent<SocketAddr>> = self
+            .state
+            .handle(event, tokio::time::Instant::from_std(now), None)
+            .collect();
         for event in out {
             match event {
                 OutEvent::SendMessage(to, message) => {

@@ -4,6 +4,7 @@
 pub mod cell;
 pub mod chitchat_state;
 pub mod compare;
+pub mod events;
 pub mod foca_member;
 pub mod iroh_member;
 pub mod plan;

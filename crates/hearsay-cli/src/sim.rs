@@ -131,7 +131,11 @@ struct RunArgs {
     event_for: Option<String>,
     /// How events and queries spread: `tree` (eager push along a broadcast tree, lazy
     /// announcements elsewhere) or `flood` (piggybacked on gossip) [default: tree].
-    #[arg(long, value_name = "tree|flood", help_heading = "User events and queries")]
+    #[arg(
+        long,
+        value_name = "tree|flood",
+        help_heading = "User events and queries"
+    )]
     event_mode: Option<String>,
     /// Queries per second across the cluster, from the same senders; every member answers
     /// at once with a small response.

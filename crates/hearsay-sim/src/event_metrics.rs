@@ -275,7 +275,11 @@ impl EventMetrics {
         }
         latencies.sort_unstable();
         let asked = self.queries.len() as f64;
-        let early = self.queries.iter().filter(|q| q.early == Some(true)).count();
+        let early = self
+            .queries
+            .iter()
+            .filter(|q| q.early == Some(true))
+            .count();
         QueryTotals {
             complete_pct: Some(100.0 * latencies.len() as f64 / asked),
             latency_p99: percentile(&latencies, 99),

@@ -129,7 +129,10 @@ impl EventFigures {
                 ("query done early", pct(self.query_early_pct)),
             ]);
         }
-        rows.push(("event outputs missed", self.event_outputs_missed.to_string()));
+        rows.push((
+            "event outputs missed",
+            self.event_outputs_missed.to_string(),
+        ));
         rows
     }
 }

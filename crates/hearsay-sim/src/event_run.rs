@@ -66,7 +66,11 @@ impl<P: Protocol> Simulation<P> {
             .events
             .as_ref()
             .is_some_and(|run| run.started.is_none());
-        let by_default = self.scenario.events.as_ref().is_some_and(|e| e.at.is_none());
+        let by_default = self
+            .scenario
+            .events
+            .as_ref()
+            .is_some_and(|e| e.at.is_none());
         if waiting && by_default && self.unstarted == 0 && self.metrics.join_converged.is_some() {
             self.start_events(observer);
         }
@@ -109,11 +113,11 @@ impl<P: Protocol> Simulation<P> {
         let Some(load) = self.scenario.events.clone() else {
             return;
         };
+        let instant = self.instant(self.now);
         if let Some(i) = self.sender(seq)
             && let Some(run) = self.events.as_mut()
         {
             let (_, payload) = run.metrics.next_event(load.event_bytes);
-            let instant = self.instant(self.now);
             let sent = self.nodes[i as usize]
                 .engine
                 .as_mut()
@@ -135,11 +139,11 @@ impl<P: Protocol> Simulation<P> {
         let Some(load) = self.scenario.events.clone() else {
             return;
         };
+        let instant = self.instant(self.now);
         if let Some(i) = self.sender(seq)
             && let Some(run) = self.events.as_mut()
         {
             let (_, payload) = run.metrics.next_query();
-            let instant = self.instant(self.now);
             let number = self.nodes[i as usize]
                 .engine
                 .as_mut()

@@ -581,7 +581,10 @@ mod tests {
         .parse()
         .unwrap();
         let e = s.events.unwrap();
-        assert_eq!((e.events_per_s, e.event_bytes, e.senders), (10.0, 512, Some(1)));
+        assert_eq!(
+            (e.events_per_s, e.event_bytes, e.senders),
+            (10.0, 512, Some(1))
+        );
         assert_eq!(e.at, Some(Duration::from_secs(5)));
         assert_eq!(e.send_for, Duration::from_secs(60));
         assert_eq!(e.mode, hearsay_proto::user::EventMode::Flood);

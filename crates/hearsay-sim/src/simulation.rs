@@ -322,13 +322,8 @@ impl<P: Protocol> Simulation<P> {
         let mut event_series = None;
         let messages = match (s.events.as_ref(), self.events.as_mut()) {
             (Some(load), Some(run)) => {
-                let figures = EventFigures::of(
-                    load,
-                    &mut run.metrics,
-                    run.started,
-                    self.end,
-                    &self.nodes,
-                );
+                let figures =
+                    EventFigures::of(load, &mut run.metrics, run.started, self.end, &self.nodes);
                 event_series = Some(EventSeries {
                     delivery: run
                         .metrics

@@ -24,15 +24,18 @@ fn events_scenario(senders: Option<u32>, mode: EventMode, seed: u64) -> Scenario
 #[test]
 fn fifty_nodes_deliver_every_event_from_one_sender() {
     let report = run(events_scenario(Some(1), EventMode::Tree, 1)).unwrap();
-    let m = report.messages.expect("an event run reports message figures");
+    let m = report
+        .messages
+        .expect("an event run reports message figures");
     assert_eq!(m.events_sent, Some(50));
     assert_eq!(m.event_delivered_pct, Some(100.0));
     let rmr = m.event_rmr.expect("deliveries were made");
     assert!(rmr >= 0.0, "{rmr}");
     assert!(m.event_ldh.expect("hops") >= 1);
+    let p50 = m.event_latency_p50_s.expect("latency");
     let p99 = m.event_latency_p99_s.expect("latency");
-    assert!(p99 < 1.0, "{p99}");
-    assert!(m.event_latency_max_s.unwrap() >= p99);
+    assert!(p50 < 0.1, "{p50}");
+    assert!(p50 <= p99 && p99 <= m.event_latency_max_s.unwrap());
     assert!(m.event_bytes_per_member_s.unwrap() > 0.0);
     assert_eq!(m.queries_sent, None);
     assert_eq!(m.event_outputs_missed, 0);
@@ -50,17 +53,19 @@ fn fifty_nodes_deliver_every_event_from_random_senders_in_flood_mode() {
 
 #[test]
 fn every_member_answers_every_query() {
+    // The timeout leaves room for a member the tree missed to get the query by repair.
     let mut s = events_scenario(Some(2), EventMode::Tree, 3);
+    s.duration = Duration::from_secs(30);
     let load = s.events.as_mut().unwrap();
     load.events_per_s = 0.0;
     load.queries_per_s = 2.0;
-    load.query_timeout = Duration::from_secs(3);
+    load.query_timeout = Duration::from_secs(15);
     let m = run(s).unwrap().messages.unwrap();
     assert_eq!(m.events_sent, None);
     assert_eq!(m.queries_sent, Some(10));
     assert_eq!(m.query_complete_pct, Some(100.0));
     assert_eq!(m.query_early_pct, Some(100.0));
-    assert!(m.query_latency_p99_s.unwrap() < 3.0);
+    assert!(m.query_latency_p99_s.unwrap() < 15.0);
 }
 
 #[test]
@@ -101,7 +106,12 @@ fn a_run_without_events_has_no_message_figures() {
     let report = run(Scenario::new(5, Duration::from_secs(10), 1)).unwrap();
     assert!(report.messages.is_none());
     let json = report.to_json();
-    for key in ["events_sent", "event_delivered_pct", "event_rmr", "query_complete_pct"] {
+    for key in [
+        "events_sent",
+        "event_delivered_pct",
+        "event_rmr",
+        "query_complete_pct",
+    ] {
         assert!(!json.contains(key), "{json}");
     }
 }

@@ -468,7 +468,10 @@ mod tests {
         let mut load = EventLoad::new(10.0);
         load.event_bytes = 4;
         let e = check(load).unwrap_err();
-        assert!(e.starts_with("--event-bytes 4 is out of range; use 8 to"), "{e}");
+        assert!(
+            e.starts_with("--event-bytes 4 is out of range; use 8 to"),
+            "{e}"
+        );
         let mut load = EventLoad::new(10.0);
         load.senders = Some(11);
         let e = check(load).unwrap_err();
@@ -481,7 +484,10 @@ mod tests {
         let mut load = EventLoad::new(10.0);
         load.at = Some(Duration::from_secs(60));
         let e = check(load).unwrap_err();
-        assert!(e.starts_with("--event-at 1m happens after the run ends"), "{e}");
+        assert!(
+            e.starts_with("--event-at 1m happens after the run ends"),
+            "{e}"
+        );
         let mut load = EventLoad::new(0.0);
         load.queries_per_s = 1.0;
         load.query_timeout = Duration::ZERO;
