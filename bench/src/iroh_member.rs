@@ -25,7 +25,12 @@
 //! numbered just below it, a few bootstrap peers as an application would configure.
 //! Peer identities are the members' simulated addresses, which change on every restart.
 //!
-//! Frames on the wire: one tag byte, then for [`TAG_MESSAGE`] the postcard encoding of the
+//! A connection delivers in order, as a QUIC stream does, while the simulator draws each
+//! message's latency on its own: so every frame carries a per-peer sequence number
+//! (8 bytes, counted as wire bytes) and the receiver hands frames over in that order,
+//! holding back any that overtook an earlier one.
+//!
+//! Frames on the wire: the sequence number, one tag byte, then for [`TAG_MESSAGE`] the postcard encoding of the
 //! protocol message (its size is what iroh-gossip itself measures against
 //! `max_message_size`). Plumtree messages (payloads, `IHave`, `Graft`, `Prune`) are the
 //! application-message traffic ([`Messages::message_bytes`]); HyParView's and the
@@ -66,9 +71,13 @@ const TAG_KEEPALIVE: u8 = 1;
 /// The sender closed the connection.
 const TAG_CLOSE: u8 = 2;
 
+/// Bytes of a frame's sequence number.
+const SEQ_BYTES: usize = 8;
+/// Offset of the tag byte in a frame.
+const TAG_AT: usize = SEQ_BYTES;
 /// Offset of the topic message's variant in a postcard-encoded [`Message`] frame: after the
-/// tag byte and the 32 bytes of the topic id. Variant 1 is Plumtree's.
-const VARIANT_AT: usize = 1 + 32;
+/// sequence number, the tag byte and the 32 bytes of the topic id. Variant 1 is Plumtree's.
+const VARIANT_AT: usize = SEQ_BYTES + 1 + 32;
 const GOSSIP_VARIANT: u8 = 1;
 
 type Gossip = State<SocketAddr, SmallRng>;
@@ -127,6 +136,10 @@ pub struct IrohMember {
     next_seq: u64,
     /// Open connections: peer -> when it was last heard from.
     conns: BTreeMap<SocketAddr, Instant>,
+    /// Next sequence number of the frames to each peer.
+    sent: BTreeMap<SocketAddr, u64>,
+    /// From each peer: the sequence number expected next, and frames that came early.
+    received: BTreeMap<SocketAddr, (u64, BTreeMap<u64, Vec<u8>>)>,
     /// Neighbours (active view) as reported.
     neighbours: usize,
     /// Frames that did not decode.
@@ -189,12 +202,42 @@ impl IrohMember {
         }
     }
 
-    fn send(&mut self, to: SocketAddr, bytes: Vec<u8>) {
+    /// Sends `frame` (tag and body) to `to`, after its sequence number.
+    fn send(&mut self, to: SocketAddr, frame: Vec<u8>) {
+        let seq = self.sent.entry(to).or_insert(0);
+        let mut bytes = Vec::with_capacity(SEQ_BYTES + frame.len());
+        bytes.extend_from_slice(&seq.to_le_bytes());
+        bytes.extend_from_slice(&frame);
+        *seq += 1;
         self.transmits.push_back(Transmit {
             to,
             bytes,
             kind: TransmitKind::Stream,
         });
+    }
+
+    /// One frame (tag and body) from `from`, in connection order.
+    fn receive(&mut self, now: Instant, from: SocketAddr, frame: &[u8]) {
+        match frame.first() {
+            Some(&TAG_MESSAGE) => match postcard::from_bytes::<Message<SocketAddr>>(&frame[1..]) {
+                Ok(message) => {
+                    self.conns.insert(from, now);
+                    self.handle(now, InEvent::RecvMessage(from, message));
+                }
+                Err(_) => self.errors += 1,
+            },
+            Some(&TAG_KEEPALIVE) => {
+                if let Some(heard) = self.conns.get_mut(&from) {
+                    *heard = now;
+                }
+            }
+            Some(&TAG_CLOSE) => {
+                if self.conns.remove(&from).is_some() {
+                    self.handle(now, InEvent::PeerDisconnected(from));
+                }
+            }
+            _ => self.errors += 1,
+        }
     }
 
     fn schedule(&mut self, at: Instant, timer: Option<Timer<SocketAddr>>) {
@@ -266,6 +309,8 @@ impl Protocol for IrohMember {
             timers: BinaryHeap::new(),
             next_seq: 0,
             conns: BTreeMap::new(),
+            sent: BTreeMap::new(),
+            received: BTreeMap::new(),
             neighbours: 0,
             errors: 0,
         };
@@ -299,25 +344,26 @@ impl Protocol for IrohMember {
     }
 
     fn handle_stream(&mut self, now: Instant, from: SocketAddr, bytes: &[u8]) {
-        match bytes.first() {
-            Some(&TAG_MESSAGE) => match postcard::from_bytes::<Message<SocketAddr>>(&bytes[1..]) {
-                Ok(message) => {
-                    self.conns.insert(from, now);
-                    self.handle(now, InEvent::RecvMessage(from, message));
-                }
-                Err(_) => self.errors += 1,
-            },
-            Some(&TAG_KEEPALIVE) => {
-                if let Some(heard) = self.conns.get_mut(&from) {
-                    *heard = now;
-                }
+        let Some((seq, frame)) = bytes.split_first_chunk::<SEQ_BYTES>() else {
+            self.errors += 1;
+            return;
+        };
+        let seq = u64::from_le_bytes(*seq);
+        let (next, early) = self.received.entry(from).or_default();
+        if seq != *next {
+            if seq > *next {
+                early.insert(seq, frame.to_vec());
             }
-            Some(&TAG_CLOSE) => {
-                if self.conns.remove(&from).is_some() {
-                    self.handle(now, InEvent::PeerDisconnected(from));
-                }
-            }
-            _ => self.errors += 1,
+            return;
+        }
+        *next += 1;
+        let mut ready = vec![frame.to_vec()];
+        while let Some(f) = early.remove(next) {
+            *next += 1;
+            ready.push(f);
+        }
+        for frame in ready {
+            self.receive(now, from, &frame);
         }
     }
 
@@ -416,7 +462,7 @@ impl Messages for IrohMember {
 
     fn message_bytes(&self, transmit: &Transmit) -> u64 {
         let b = &transmit.bytes;
-        if b.first() == Some(&TAG_MESSAGE) && b.get(VARIANT_AT) == Some(&GOSSIP_VARIANT) {
+        if b.get(TAG_AT) == Some(&TAG_MESSAGE) && b.get(VARIANT_AT) == Some(&GOSSIP_VARIANT) {
             b.len() as u64
         } else {
             0
