@@ -4,7 +4,9 @@
 pub mod cell;
 pub mod chitchat_state;
 pub mod compare;
+pub mod events;
 pub mod foca_member;
+pub mod iroh_member;
 pub mod plan;
 pub mod plots;
 pub mod results;

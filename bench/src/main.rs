@@ -5,7 +5,8 @@
 //! in a child process of its own, so that peak memory belongs to one run).
 //! `chitchat-state` measures chitchat 0.13's per-node key/value replication on its own
 //! in-memory transport, in real time, one cluster size per child process. `state` puts
-//! hearsay's per-node state (in the simulator) beside chitchat's, sizes by seeds.
+//! hearsay's per-node state (in the simulator) beside chitchat's, sizes by seeds. `events`
+//! puts hearsay's user events (broadcast-tree mode) beside iroh-gossip 0.101's.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,8 +18,9 @@ use hearsay_bench::chitchat_state::{
     ChitchatOptions, StateRun, StateScenario, run_chitchat_state_with,
 };
 use hearsay_bench::compare::{self, Options};
+use hearsay_bench::events::{self, EventResults};
 use hearsay_bench::plan::Plan;
-use hearsay_bench::plots::write_plots;
+use hearsay_bench::plots::{write_event_plots, write_plots};
 use hearsay_bench::state::{self, StateOptions, run_chitchat_child};
 use hearsay_bench::table::render;
 
@@ -52,6 +54,29 @@ enum Command {
         /// Do not run anything: print the table and redraw the charts from this
         /// results.json.
         #[arg(long, value_name = "RESULTS_JSON")]
+        from: Option<PathBuf>,
+    },
+    /// User events, hearsay (tree mode) beside iroh-gossip 0.101: one sender and random
+    /// senders, no fault, 5% loss and half the members killed, 1 KiB events at 10/s for 60 s;
+    /// prints a Markdown table of medians over the seeds and writes events_results.json
+    /// and the charts events_delivery and events_copies into --out.
+    Events {
+        /// Cluster sizes, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "100,1000",
+              value_parser = clap::value_parser!(u32).range(2..=10_000))]
+        nodes: Vec<u32>,
+        /// Seeds, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,2,3")]
+        seeds: Vec<u64>,
+        /// Runs at once (threads); defaults to the number of cores.
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Where events_results.json and the charts go.
+        #[arg(long, default_value = "docs/bench")]
+        out: PathBuf,
+        /// Do not run anything: print the table and redraw the charts from this
+        /// events_results.json.
+        #[arg(long, value_name = "EVENTS_RESULTS_JSON")]
         from: Option<PathBuf>,
     },
     /// Run one cell and print its figures as one line of JSON.
@@ -224,6 +249,23 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Events {
+            nodes,
+            seeds,
+            jobs,
+            out,
+            from,
+        } => {
+            let jobs =
+                jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            match run_events(&nodes, &seeds, jobs, &out, from.as_deref()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Compare {
             quick,
             seeds,
@@ -280,6 +322,47 @@ fn run_compare(
     );
     let written = write_plots(&results, out)?;
     for path in written {
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// Runs (or, with `from`, reads) the user-event comparison, writes its JSON and charts,
+/// prints its table.
+#[allow(clippy::disallowed_methods)] // the comparison's own wall time
+fn run_events(
+    nodes: &[u32],
+    seeds: &[u64],
+    jobs: usize,
+    out: &Path,
+    from: Option<&Path>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let results = match from {
+        Some(path) => events::load(path)?,
+        None => {
+            if seeds.is_empty() {
+                return Err("--seeds must not be empty".into());
+            }
+            let started = std::time::Instant::now();
+            let runs = events::run(events::cells(nodes, seeds), jobs)?;
+            let results = EventResults {
+                seeds: seeds.to_vec(),
+                wall_s: started.elapsed().as_secs_f64(),
+                runs,
+            };
+            let path = out.join("events_results.json");
+            events::save(&results, &path)?;
+            eprintln!("wrote {}", path.display());
+            results
+        }
+    };
+    print!("{}", events::render(&results));
+    println!(
+        "\n{} seeds; medians. Whole comparison: {:.0} s of wall time with {jobs} jobs.",
+        results.seeds.len(),
+        results.wall_s
+    );
+    for path in write_event_plots(&results, out)? {
         eprintln!("wrote {}", path.display());
     }
     Ok(())

@@ -16,10 +16,12 @@ use std::sync::OnceLock;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use crate::events::EventResults;
 use crate::results::Results;
 
 mod bytes_per_member;
 mod dissemination;
+mod events;
 mod false_positives;
 mod kit;
 pub mod sample;
@@ -196,6 +198,56 @@ pub fn write_plots(results: &Results, dir: &Path) -> Result<Vec<PathBuf>, PlotEr
             "plots: no usable TrueType font (tried {}; set {FONT_ENV} to one); wrote the SVGs only, no PNGs",
             tried.join(", ")
         );
+    }
+    Ok(written)
+}
+
+/// Writes the user-event charts into `dir` like [`write_plots`]:
+///
+/// - `events_delivery`: per event, the percent of the members up throughout that delivered
+///   it, by when it was sent, with half the members killed 20 s in (largest cluster, seed 1);
+/// - `events_copies`: payload copies per event delivered, per node, sorted (largest
+///   cluster, no faults, seed 1).
+pub fn write_event_plots(results: &EventResults, dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
+    std::fs::create_dir_all(dir).map_err(|source| PlotError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let font = png_font();
+    let mut written = Vec::new();
+    for (name, delivery) in [("events_delivery", true), ("events_copies", false)] {
+        let draw = |root: &DrawingArea<SVGBackend<'_>, Shift>, family: &str| {
+            if delivery {
+                events::draw_delivery(results, root, family)
+            } else {
+                events::draw_copies(results, root, family)
+            }
+        };
+        let failed = |path: &Path, e: String| PlotError::Draw {
+            path: path.to_path_buf(),
+            message: e,
+        };
+        let svg = dir.join(format!("{name}.svg"));
+        {
+            let root = SVGBackend::new(&svg, SIZE).into_drawing_area();
+            draw(&root, SVG_FAMILY).map_err(|e| failed(&svg, e.to_string()))?;
+            root.present().map_err(|e| failed(&svg, e.to_string()))?;
+        }
+        written.push(svg);
+        if font.is_some() {
+            let png = dir.join(format!("{name}.png"));
+            {
+                let root = BitMapBackend::new(&png, SIZE).into_drawing_area();
+                let drawn = if delivery {
+                    events::draw_delivery(results, &root, PNG_FAMILY)
+                } else {
+                    events::draw_copies(results, &root, PNG_FAMILY)
+                };
+                drawn.map_err(|e| failed(&png, e.to_string()))?;
+                root.present().map_err(|e| failed(&png, e.to_string()))?;
+            }
+            written.push(png);
+        }
     }
     Ok(written)
 }

@@ -26,6 +26,7 @@ Examples:\n  \
 hearsay sim --nodes 1000 --duration 60s --seed 1\n  \
 hearsay sim --nodes 1000 --duration 60s --seed 1 --preconverged --kill 1@10s --json\n  \
 hearsay sim --nodes 20 --duration 60s --seed 1 --preconverged --kv-keys 100000 --kv-writes 50\n  \
+hearsay sim --nodes 1000 --duration 70s --seed 1 --preconverged --events 10 --event-senders 1 --event-for 60s\n  \
 hearsay sim sweep --seeds 20\n  \
 hearsay sim state --nodes 100 --keys 10 --idle 30s"
 )]
@@ -111,6 +112,38 @@ struct RunArgs {
     /// When the nodes set their keys [default: once views have converged].
     #[arg(long, value_name = "T", help_heading = "Per-node state")]
     state_at: Option<String>,
+    /// User events per second across the cluster, evenly spaced; reports delivery,
+    /// redundancy (RMR), hops (LDH), latency and bytes.
+    #[arg(long, value_name = "RATE", help_heading = "User events and queries")]
+    events: Option<String>,
+    /// Bytes of each event's payload, 8 or more [default: 1024].
+    #[arg(long, value_name = "B", help_heading = "User events and queries")]
+    event_bytes: Option<String>,
+    /// How many members send, taking turns (the first K running; one that dies is
+    /// replaced), or `all`: each message from a random running member [default: all].
+    #[arg(long, value_name = "K", help_heading = "User events and queries")]
+    event_senders: Option<String>,
+    /// When sending starts [default: once views have converged; 0 when preconverged].
+    #[arg(long, value_name = "T", help_heading = "User events and queries")]
+    event_at: Option<String>,
+    /// How long sending goes on [default: 10s].
+    #[arg(long, value_name = "D", help_heading = "User events and queries")]
+    event_for: Option<String>,
+    /// How events and queries spread: `tree` (eager push along a broadcast tree, lazy
+    /// announcements elsewhere) or `flood` (piggybacked on gossip) [default: tree].
+    #[arg(
+        long,
+        value_name = "tree|flood",
+        help_heading = "User events and queries"
+    )]
+    event_mode: Option<String>,
+    /// Queries per second across the cluster, from the same senders; every member answers
+    /// at once with a small response.
+    #[arg(long, value_name = "RATE", help_heading = "User events and queries")]
+    queries: Option<String>,
+    /// How long a query's origin waits for answers [default: 5s].
+    #[arg(long, value_name = "D", help_heading = "User events and queries")]
+    query_timeout: Option<String>,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -175,6 +208,14 @@ fn run_one(args: RunArgs) -> Result<ExitCode, ScenarioError> {
         state_keys: args.state_keys,
         state_value_bytes: args.state_value_bytes,
         state_at: args.state_at,
+        events: args.events,
+        event_bytes: args.event_bytes,
+        event_senders: args.event_senders,
+        event_at: args.event_at,
+        event_for: args.event_for,
+        event_mode: args.event_mode,
+        queries: args.queries,
+        query_timeout: args.query_timeout,
     };
     let scenario = flags.parse()?;
     let simulation = match Simulation::new(scenario) {

@@ -173,3 +173,59 @@ fn sim_state_prints_replication_and_idle_figures() {
     assert_eq!(json["idle_s"], 5.0);
     assert!(json["idle_bytes_per_node_s"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn an_event_run_adds_its_figures_to_the_json() {
+    let out = hearsay(&[
+        "sim",
+        "--nodes",
+        "10",
+        "--duration",
+        "10s",
+        "--seed",
+        "1",
+        "--preconverged",
+        "--events",
+        "5",
+        "--event-for",
+        "2s",
+        "--event-bytes",
+        "100",
+        "--queries",
+        "1",
+        "--query-timeout",
+        "3s",
+        "--json",
+    ]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{stdout}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["events_sent"], 10);
+    assert_eq!(json["event_delivered_pct"], 100.0);
+    assert_eq!(json["event_mode"], "tree");
+    assert_eq!(json["queries_sent"], 2);
+    assert!(json["event_rmr"].is_number(), "{json}");
+    assert!(json["query_complete_pct"].is_number(), "{json}");
+}
+
+#[test]
+fn a_bad_event_mode_gets_one_line_and_exit_code_2() {
+    let out = hearsay(&[
+        "sim",
+        "--nodes",
+        "5",
+        "--duration",
+        "10s",
+        "--seed",
+        "1",
+        "--events",
+        "1",
+        "--event-mode",
+        "push",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "error: --event-mode push is not a mode; use tree or flood\n"
+    );
+}

@@ -91,6 +91,7 @@ impl<P: Protocol> Simulation<P> {
                         self.metrics.agreement_hits += 1;
                     }
                 }
+                self.events_on_tick(observer);
                 observer.on_tick(self);
                 let next = self.now + nanos_of(TICK);
                 if next <= self.end {
@@ -101,6 +102,9 @@ impl<P: Protocol> Simulation<P> {
             Action::KvWrite { seq } => self.kv_write(seq, observer),
             Action::StateSet => self.set_state_everywhere(observer),
             Action::StoreCheck => self.store_check(observer),
+            Action::EventStart => self.start_events(observer),
+            Action::EventSend { seq } => self.send_event(seq, observer),
+            Action::QuerySend { seq } => self.send_query(seq, observer),
         }
     }
 

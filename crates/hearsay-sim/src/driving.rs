@@ -37,6 +37,9 @@ impl<P: Protocol> Simulation<P> {
         node.started_at = now;
         node.timer_at = NO_TIMER;
         self.boot_stores(i);
+        if let Some(run) = self.events.as_mut() {
+            run.metrics.booted(i);
+        }
     }
 
     /// Drains node `i`'s engine after a call into it: routes its transmits, records its
@@ -60,6 +63,7 @@ impl<P: Protocol> Simulation<P> {
         started: Option<std::time::Instant>,
     ) {
         let now = self.now;
+        self.drain_messages(i);
         let Some(engine) = self.nodes[i as usize].engine.as_mut() else {
             return;
         };
@@ -125,6 +129,19 @@ impl<P: Protocol> Simulation<P> {
                 .and_then(|e| e.stores())
         {
             run.count(s.carried(&t), stream);
+        }
+        if let Some(run) = self.events.as_mut()
+            && let Some(m) = self.nodes[from as usize]
+                .engine
+                .as_ref()
+                .and_then(|e| e.messages())
+        {
+            let bytes = m.message_bytes(&t);
+            run.metrics.wire_bytes += if bytes == len {
+                crate::event_report::wire_bytes(len, stream)
+            } else {
+                bytes
+            };
         }
         let traffic = &mut self.metrics.traffic;
         if stream {

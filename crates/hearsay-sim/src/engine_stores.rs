@@ -99,7 +99,7 @@ pub(crate) fn classify(kind: TransmitKind, bytes: &[u8]) -> Carried {
 }
 
 /// An unsigned LEB128 varint at the start of `bytes`: its value and its length.
-fn varint(bytes: &[u8]) -> Option<(u64, usize)> {
+pub(crate) fn varint(bytes: &[u8]) -> Option<(u64, usize)> {
     let mut value = 0u64;
     for (i, &b) in bytes.iter().enumerate().take(10) {
         value |= u64::from(b & 0x7f) << (7 * i);

@@ -21,4 +21,15 @@ pub enum SimError {
         /// The protocol's short name.
         protocol: &'static str,
     },
+    /// The scenario sends user events or queries (`--events`, `--queries`) and the
+    /// protocol has none of them; nothing ran.
+    #[error("{protocol} has no {what}; drop --{flag} or run hearsay")]
+    NoMessages {
+        /// The protocol's short name.
+        protocol: &'static str,
+        /// What is missing: "user events" or "queries".
+        what: &'static str,
+        /// The flag asking for them, without dashes.
+        flag: &'static str,
+    },
 }

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use crate::duration::{DurationError, parse_duration};
+use crate::event_load::EventLoad;
 use crate::scenario::{
     CountAt, Latency, PartitionSpec, PauseSpec, RandomPauses, Scenario, ScenarioError,
 };
@@ -56,6 +57,22 @@ pub struct ScenarioFlags {
     pub state_value_bytes: Option<String>,
     /// `--state-at T`.
     pub state_at: Option<String>,
+    /// `--events RATE`: user events per second, across the cluster.
+    pub events: Option<String>,
+    /// `--event-bytes B`.
+    pub event_bytes: Option<String>,
+    /// `--event-senders K` (or `all`).
+    pub event_senders: Option<String>,
+    /// `--event-at T`.
+    pub event_at: Option<String>,
+    /// `--event-for D`.
+    pub event_for: Option<String>,
+    /// `--event-mode tree|flood`.
+    pub event_mode: Option<String>,
+    /// `--queries RATE`: queries per second, across the cluster.
+    pub queries: Option<String>,
+    /// `--query-timeout D`.
+    pub query_timeout: Option<String>,
 }
 
 impl ScenarioFlags {
@@ -100,6 +117,7 @@ impl ScenarioFlags {
         s.lifeguard = !self.no_lifeguard;
         s.kv = self.kv_load()?;
         s.state = self.state_load()?;
+        s.events = self.event_load()?;
         s.validate()
     }
 
@@ -178,6 +196,73 @@ impl ScenarioFlags {
     }
 }
 
+impl ScenarioFlags {
+    /// The application-message workload: on with `--events` or `--queries`; the other
+    /// `--event-*` flags refine both, `--query-timeout` refines queries.
+    fn event_load(&self) -> Result<Option<EventLoad>, ScenarioError> {
+        if self.events.is_none() && self.queries.is_none() {
+            let refinements = [
+                ("--event-bytes", &self.event_bytes),
+                ("--event-senders", &self.event_senders),
+                ("--event-at", &self.event_at),
+                ("--event-for", &self.event_for),
+                ("--event-mode", &self.event_mode),
+                ("--query-timeout", &self.query_timeout),
+            ];
+            if let Some((flag, _)) = refinements.iter().find(|(_, v)| v.is_some()) {
+                return Err(ScenarioError::Needs {
+                    flag,
+                    needs: "--events or --queries",
+                });
+            }
+            return Ok(None);
+        }
+        let rate = |flag, text: &Option<String>| match text {
+            Some(text) => parse_rate_of(flag, text, "events or queries per second"),
+            None => Ok(0.0),
+        };
+        let mut load = EventLoad::new(rate("--events", &self.events)?);
+        load.queries_per_s = rate("--queries", &self.queries)?;
+        if let Some(text) = &self.event_bytes {
+            load.event_bytes = parse_count("--event-bytes", text)?;
+        }
+        if let Some(text) = &self.event_senders {
+            load.senders = match text.trim() {
+                "all" => None,
+                _ => Some(parse_count("--event-senders", text).map_err(|_| {
+                    malformed(
+                        "--event-senders",
+                        text,
+                        "is not a count; write a whole number like 1, or all",
+                    )
+                })?),
+            };
+        }
+        if let Some(text) = &self.event_at {
+            load.at = Some(parse_time("--event-at", text)?);
+        }
+        if let Some(text) = &self.event_for {
+            load.send_for = parse_time("--event-for", text)?;
+        }
+        if let Some(text) = &self.event_mode {
+            load.mode = text
+                .trim()
+                .parse()
+                .map_err(|_| malformed("--event-mode", text, "is not a mode; use tree or flood"))?;
+        }
+        if let Some(text) = &self.query_timeout {
+            if !load.queries() {
+                return Err(ScenarioError::Needs {
+                    flag: "--query-timeout",
+                    needs: "--queries RATE above 0",
+                });
+            }
+            load.query_timeout = parse_time("--query-timeout", text)?;
+        }
+        Ok(Some(load))
+    }
+}
+
 /// A whole number of things.
 pub fn parse_count(flag: &'static str, text: &str) -> Result<u32, ScenarioError> {
     text.trim()
@@ -210,6 +295,17 @@ pub fn parse_rate(flag: &'static str, text: &str) -> Result<f64, ScenarioError> 
             flag,
             text,
             "is not a rate; write writes per second like 100 or 0.5",
+        )
+    })
+}
+
+/// A rate per second of `what`; the range is checked by [`Scenario::validate`].
+fn parse_rate_of(flag: &'static str, text: &str, what: &str) -> Result<f64, ScenarioError> {
+    text.trim().parse::<f64>().map_err(|_| {
+        malformed(
+            flag,
+            text,
+            &format!("is not a rate; write {what} like 10 or 0.5"),
         )
     })
 }
@@ -467,6 +563,106 @@ mod tests {
             ..flags()
         });
         assert!(e.starts_with("--kv-writes fast is not a rate"), "{e}");
+    }
+
+    #[test]
+    fn event_flags_are_read() {
+        let s = ScenarioFlags {
+            events: Some("10".into()),
+            event_bytes: Some("512".into()),
+            event_senders: Some("1".into()),
+            event_at: Some("5s".into()),
+            event_for: Some("60s".into()),
+            event_mode: Some("flood".into()),
+            queries: Some("0.5".into()),
+            query_timeout: Some("2s".into()),
+            ..flags()
+        }
+        .parse()
+        .unwrap();
+        let e = s.events.unwrap();
+        assert_eq!(
+            (e.events_per_s, e.event_bytes, e.senders),
+            (10.0, 512, Some(1))
+        );
+        assert_eq!(e.at, Some(Duration::from_secs(5)));
+        assert_eq!(e.send_for, Duration::from_secs(60));
+        assert_eq!(e.mode, hearsay_proto::user::EventMode::Flood);
+        assert_eq!(e.queries_per_s, 0.5);
+        assert_eq!(e.query_timeout, Duration::from_secs(2));
+        let all = ScenarioFlags {
+            events: Some("1".into()),
+            event_senders: Some("all".into()),
+            ..flags()
+        };
+        assert_eq!(all.parse().unwrap().events.unwrap().senders, None);
+        assert!(flags().parse().unwrap().events.is_none());
+    }
+
+    #[test]
+    fn bad_event_flags_are_one_line_errors() {
+        let e = error(ScenarioFlags {
+            event_bytes: Some("100".into()),
+            ..flags()
+        });
+        assert_eq!(
+            e,
+            "--event-bytes only applies with --events or --queries; add that or drop --event-bytes"
+        );
+        let e = error(ScenarioFlags {
+            events: Some("often".into()),
+            ..flags()
+        });
+        assert_eq!(
+            e,
+            "--events often is not a rate; write events or queries per second like 10 or 0.5"
+        );
+        let e = error(ScenarioFlags {
+            events: Some("10".into()),
+            event_mode: Some("gossip".into()),
+            ..flags()
+        });
+        assert_eq!(e, "--event-mode gossip is not a mode; use tree or flood");
+        let e = error(ScenarioFlags {
+            events: Some("10".into()),
+            event_senders: Some("0".into()),
+            ..flags()
+        });
+        assert!(e.starts_with("--event-senders 0 is out of range"), "{e}");
+        let e = error(ScenarioFlags {
+            events: Some("10".into()),
+            event_senders: Some("some".into()),
+            ..flags()
+        });
+        assert!(e.starts_with("--event-senders some is not a count"), "{e}");
+        let e = error(ScenarioFlags {
+            events: Some("10".into()),
+            query_timeout: Some("1s".into()),
+            ..flags()
+        });
+        assert!(
+            e.starts_with("--query-timeout only applies with --queries RATE above 0"),
+            "{e}"
+        );
+        let e = error(ScenarioFlags {
+            events: Some("10".into()),
+            event_for: Some("10".into()),
+            ..flags()
+        });
+        assert!(e.starts_with("--event-for 10 has no unit"), "{e}");
+        for e in [
+            error(ScenarioFlags {
+                events: Some("10".into()),
+                event_bytes: Some("3".into()),
+                ..flags()
+            }),
+            error(ScenarioFlags {
+                queries: Some("-2".into()),
+                ..flags()
+            }),
+        ] {
+            assert!(!e.contains('\n'), "{e}");
+        }
     }
 
     #[test]

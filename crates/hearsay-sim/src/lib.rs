@@ -26,6 +26,11 @@
 //! scenario steps, and a 10 ms check watches the replicas' tree roots until they agree
 //! ([`Report::stores`]). [`state_bench`] is the per-node state comparison with chitchat.
 //!
+//! Application messages (`--events`, `--queries`; off by default) are scenario steps too:
+//! events and queries go out at their rates from a few members or from all, each member
+//! answers every query at once, and what the members deliver is counted per event
+//! ([`Report::messages`]): delivery, redundancy, hops, latency and bytes.
+//!
 //! Randomness: one ChaCha8 RNG seeded from the run's seed draws every latency, loss and
 //! scenario choice in agenda order; each engine gets its own seed derived from the run's
 //! seed, its index and its generation. Virtual time is an offset from one `Instant` taken at
@@ -49,11 +54,17 @@ mod convergence;
 mod counters;
 mod driving;
 pub mod duration;
+mod engine_messages;
 mod engine_stores;
 mod error;
+pub mod event_load;
+mod event_metrics;
+mod event_report;
+mod event_run;
 pub mod flags;
 pub mod invariants;
 mod memory;
+mod messages;
 mod metrics;
 mod network;
 mod node;
@@ -77,7 +88,9 @@ pub use addr::{addr_of, index_of_name, name_of, node_of};
 pub use convergence::Disagreement;
 pub use counters::Counters;
 pub use error::SimError;
+pub use event_report::EventFigures;
 pub use memory::peak_rss_mb;
+pub use messages::{MessageOutput, Messages};
 pub use metrics::{STREAM_OVERHEAD_BYTES, UDP_OVERHEAD_BYTES};
 pub use network::PARTITION_GRACE;
 pub use node::INBOX_CAPACITY;
@@ -85,7 +98,7 @@ pub use observer::Observer;
 pub use protocol::{Boot, HISTORY_LEN, Observation, Peer, Protocol, Seen};
 pub use report::Report;
 pub use scenario::{Scenario, ScenarioError};
-pub use simulation::{Outcome, Simulation, TICK, TrafficSoFar, run};
+pub use simulation::{EventSeries, Outcome, Simulation, TICK, TrafficSoFar, run};
 pub use store_progress::SIM_EPOCH_MS;
 pub use store_report::{KvFigures, StateFigures, StoreFigures};
 pub use store_run::{IDLE_SETTLE, STORE_CHECK};

@@ -18,6 +18,7 @@ use hearsay_proto::{
 use crate::addr::index_of_name;
 use crate::counters::Counters;
 use crate::error::SimError;
+use crate::messages::Messages;
 use crate::scenario::Scenario;
 use crate::stores::Stores;
 
@@ -101,6 +102,15 @@ pub trait Protocol: Sized + Send {
     /// [`Protocol::stores`] and [`Protocol::stores_mut`].
     const STORES: bool = false;
 
+    /// Whether members send application messages (user events, queries), which `--events`
+    /// and `--queries` scenarios need. Defaults to false; an implementation that sets it
+    /// returns `Some` from [`Protocol::messages`] and [`Protocol::messages_mut`].
+    const MESSAGES: bool = false;
+
+    /// Whether its application messages include queries with answers (`--queries`).
+    /// Defaults to false.
+    const QUERIES: bool = false;
+
     /// The shared settings for `scenario` (LAN timing for its cluster size).
     fn configure(scenario: &Scenario) -> Result<Self::Config, SimError>;
 
@@ -165,6 +175,16 @@ pub trait Protocol: Sized + Send {
     fn stores_mut(&mut self) -> Option<&mut dyn Stores> {
         None
     }
+
+    /// This member's application messages, if it has any. Defaults to none.
+    fn messages(&self) -> Option<&dyn Messages> {
+        None
+    }
+
+    /// The same, to send with and drain. Defaults to none.
+    fn messages_mut(&mut self) -> Option<&mut dyn Messages> {
+        None
+    }
 }
 
 /// A member's contribution to [`Protocol::view_root`].
@@ -194,11 +214,16 @@ impl Protocol for Engine {
 
     const NAME: &'static str = "hearsay";
     const STORES: bool = true;
+    const MESSAGES: bool = true;
+    const QUERIES: bool = true;
 
     fn configure(scenario: &Scenario) -> Result<EngineSetup, SimError> {
         let mut config = Config::lan(scenario.nodes);
         config.history_len = HISTORY_LEN;
         config.lifeguard = scenario.lifeguard;
+        if let Some(events) = &scenario.events {
+            config.event_mode = events.mode;
+        }
         Ok(EngineSetup {
             config: config.validate()?,
             sharing: Sharing::new(MemoryUse::Compact),
@@ -329,6 +354,14 @@ impl Protocol for Engine {
     }
 
     fn stores_mut(&mut self) -> Option<&mut dyn Stores> {
+        Some(self)
+    }
+
+    fn messages(&self) -> Option<&dyn Messages> {
+        Some(self)
+    }
+
+    fn messages_mut(&mut self) -> Option<&mut dyn Messages> {
         Some(self)
     }
 }

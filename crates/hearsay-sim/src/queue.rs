@@ -63,6 +63,12 @@ pub(crate) enum Action {
     StateSet,
     /// Store workload: the 10 ms check of the replicas.
     StoreCheck,
+    /// Message workload: the sending window opens (`--event-at`, or 0 when preconverged).
+    EventStart,
+    /// Message workload: user event number `seq` of the window.
+    EventSend { seq: u32 },
+    /// Message workload: query number `seq` of the window.
+    QuerySend { seq: u32 },
 }
 
 /// What an agenda entry does.

@@ -9,6 +9,7 @@ use std::fmt::{self, Write as _};
 
 use serde::Serialize;
 
+use crate::event_report::EventFigures;
 use crate::store_report::StoreFigures;
 
 /// Figures of one simulation run. Field names are the JSON keys.
@@ -101,6 +102,10 @@ pub struct Report {
     /// (`--kv-*`, `--state-*`); their keys then follow the others in the JSON.
     #[serde(flatten)]
     pub stores: Option<StoreFigures>,
+    /// Figures of user events and queries, only when the scenario sent them (`--events`,
+    /// `--queries`); their keys then follow the others (and the stores') in the JSON.
+    #[serde(flatten)]
+    pub messages: Option<EventFigures>,
 }
 
 impl Report {
@@ -212,6 +217,13 @@ impl Report {
                 .position(|(k, _)| *k == "wall")
                 .unwrap_or(rows.len());
             rows.splice(at..at, stores.rows());
+        }
+        if let Some(messages) = &self.messages {
+            let at = rows
+                .iter()
+                .position(|(k, _)| *k == "wall")
+                .unwrap_or(rows.len());
+            rows.splice(at..at, messages.rows());
         }
         let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
         let mut out = String::new();

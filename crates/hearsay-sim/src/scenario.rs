@@ -8,6 +8,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::duration::format_duration;
+use crate::event_load::EventLoad;
 use crate::store_load::{KvLoad, StateLoad};
 
 mod error;
@@ -68,6 +69,9 @@ pub struct Scenario {
     pub kv: Option<KvLoad>,
     /// Per-node state's workload (`--state-keys` ...). Defaults to none.
     pub state: Option<StateLoad>,
+    /// User events and queries (`--events`, `--queries` ...). Defaults to none: no
+    /// application messages are sent and none are measured.
+    pub events: Option<EventLoad>,
 }
 
 /// A latency range.
@@ -155,6 +159,7 @@ impl Scenario {
             lifeguard: true,
             kv: None,
             state: None,
+            events: None,
         }
     }
 

@@ -18,7 +18,8 @@ use crate::simulation::{Simulation, nanos_of};
 impl<P: Protocol> Simulation<P> {
     /// Puts every scenario step on the agenda. At equal times, steps run in this order:
     /// starts, kills, restarts, pauses, partitions, the update, loss changes, heal, ticks,
-    /// then the store workload's steps (writes, state, checks).
+    /// then the store workload's steps (writes, state, checks), then the message workload's
+    /// start.
     pub(crate) fn schedule(&mut self) {
         let s = self.scenario.clone();
         if s.preconverged {
@@ -75,6 +76,13 @@ impl<P: Protocol> Simulation<P> {
                 self.act_at(nanos_of(at), Action::StateSet);
             }
             self.act_at(0, Action::StoreCheck);
+        }
+        if let Some(events) = &s.events {
+            match events.at {
+                Some(at) => self.act_at(nanos_of(at), Action::EventStart),
+                None if s.preconverged => self.act_at(0, Action::EventStart),
+                None => {} // the first tick after convergence starts it
+            }
         }
     }
 

@@ -18,6 +18,8 @@ use xxhash_rust::xxh3::Xxh3Default;
 use crate::addr::name_of;
 use crate::counters::Counters;
 use crate::error::SimError;
+use crate::event_report::EventFigures;
+use crate::event_run::EventRun;
 use crate::memory::peak_rss_mb;
 use crate::metrics::Metrics;
 use crate::network::Network;
@@ -49,6 +51,20 @@ pub struct Outcome {
     /// Traffic sent before the update was made, if there was one: the cluster's idle
     /// cost when the update comes late in a run.
     pub before_update: Option<TrafficSoFar>,
+    /// Per-event and per-node detail of a message workload, for charts; `None` without one.
+    pub events: Option<EventSeries>,
+}
+
+/// Detail of a message workload behind its figures.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct EventSeries {
+    /// Each event's send time and the percent of its expected receivers (see
+    /// `event_delivered_pct`) that delivered it, in sending order.
+    pub delivery: Vec<(Duration, f64)>,
+    /// For each node up at the end that delivered an event: payload copies received per
+    /// event delivered (1 means no duplicates), in node order.
+    pub copies_per_delivery: Vec<f64>,
 }
 
 /// Traffic totals up to a moment of the run.
@@ -106,6 +122,8 @@ pub struct Simulation<P: Protocol = Engine> {
     pub(crate) protocol_time: Option<Duration>,
     /// The store workload in progress, if the scenario has one.
     pub(crate) stores: Option<Box<StoreRun>>,
+    /// The message workload in progress, if the scenario has one.
+    pub(crate) events: Option<Box<EventRun>>,
 }
 
 impl Simulation<Engine> {
@@ -122,6 +140,7 @@ impl<P: Protocol> Simulation<P> {
         let n = scenario.nodes;
         let config = P::configure(&scenario)?;
         let stores = StoreRun::for_scenario::<P>(&scenario)?.map(Box::new);
+        let events = EventRun::for_scenario::<P>(&scenario)?.map(Box::new);
         let names = (0..n)
             .map(|i| Name::new(&name_of(i)).expect("node names are short and non-empty"))
             .collect();
@@ -152,6 +171,7 @@ impl<P: Protocol> Simulation<P> {
             event_buf: Vec::new(),
             protocol_time: None,
             stores,
+            events,
             scenario,
         })
     }
@@ -299,6 +319,24 @@ impl<P: Protocol> Simulation<P> {
             .stores
             .as_ref()
             .map(|run| StoreFigures::of(run, s, self.store_snapshot(), &self.totals));
+        let mut event_series = None;
+        let messages = match (s.events.as_ref(), self.events.as_mut()) {
+            (Some(load), Some(run)) => {
+                let figures =
+                    EventFigures::of(load, &mut run.metrics, run.started, self.end, &self.nodes);
+                event_series = Some(EventSeries {
+                    delivery: run
+                        .metrics
+                        .delivery_by_event(&self.nodes)
+                        .into_iter()
+                        .map(|(at, pct)| (Duration::from_nanos(at), pct))
+                        .collect(),
+                    copies_per_delivery: run.metrics.copies_per_delivery(&self.nodes),
+                });
+                Some(figures)
+            }
+            _ => None,
+        };
         let report = Report {
             nodes: s.nodes,
             duration_s: secs,
@@ -352,6 +390,7 @@ impl<P: Protocol> Simulation<P> {
             protocol_s: self.protocol_time.map(|d| d.as_secs_f64()),
             peak_rss_mb: peak_rss_mb(),
             stores,
+            messages,
         };
         let trace_hash = self.trace.as_ref().map(|h| h.digest());
         let spread_times = self
@@ -379,6 +418,7 @@ impl<P: Protocol> Simulation<P> {
             trace_hash,
             spread_times,
             before_update,
+            events: event_series,
         }
     }
 }

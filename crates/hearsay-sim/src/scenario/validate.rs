@@ -9,6 +9,7 @@ use super::error::out_of_range;
 use super::{CountAt, MAX_PARTITIONS, Scenario, ScenarioError, partition_size};
 use crate::addr::MAX_NODES;
 use crate::duration::format_duration;
+use crate::event_load::{EventLoad, MAX_EVENT_BYTES, MAX_MESSAGES_PER_S, MIN_EVENT_BYTES};
 use crate::store_load::{
     KvLoad, MAX_KV_KEYS, MAX_STATE_KEYS, MAX_VALUE_BYTES, MAX_WRITES_PER_S, StateLoad,
 };
@@ -30,6 +31,9 @@ impl Scenario {
         }
         if let Some(state) = &self.state {
             state.check(self.duration)?;
+        }
+        if let Some(events) = &self.events {
+            events.check(self.nodes, self.duration)?;
         }
         self.check_partitions()?;
         Ok(self)
@@ -267,6 +271,64 @@ impl StateLoad {
     }
 }
 
+impl EventLoad {
+    /// Rates, payload size, senders, window and query timeout, for a run of `run` length
+    /// on `nodes` nodes.
+    fn check(&self, nodes: u32, run: Duration) -> Result<(), ScenarioError> {
+        for (flag, rate) in [
+            ("--events", self.events_per_s),
+            ("--queries", self.queries_per_s),
+        ] {
+            if !(rate.is_finite() && (0.0..=MAX_MESSAGES_PER_S).contains(&rate)) {
+                return Err(out_of_range(
+                    flag,
+                    rate,
+                    format!("a rate from 0 to {MAX_MESSAGES_PER_S} per second"),
+                ));
+            }
+        }
+        if !(MIN_EVENT_BYTES..=MAX_EVENT_BYTES).contains(&self.event_bytes) {
+            return Err(out_of_range(
+                "--event-bytes",
+                self.event_bytes,
+                format!(
+                    "{MIN_EVENT_BYTES} to {MAX_EVENT_BYTES} bytes (room for the event's number; \
+                     the engine's default max_event_bytes)"
+                ),
+            ));
+        }
+        if let Some(k) = self.senders
+            && !(1..=nodes).contains(&k)
+        {
+            return Err(out_of_range(
+                "--event-senders",
+                k,
+                format!("1 to {nodes} (the cluster's size)"),
+            ));
+        }
+        if self.send_for.is_zero() {
+            return Err(out_of_range(
+                "--event-for",
+                format_duration(self.send_for),
+                "a positive duration such as 60s",
+            ));
+        }
+        if let Some(at) = self.at
+            && at >= run
+        {
+            return Err(after_end("--event-at", at, run));
+        }
+        if self.query_timeout.is_zero() {
+            return Err(out_of_range(
+                "--query-timeout",
+                format_duration(self.query_timeout),
+                "a positive duration such as 5s",
+            ));
+        }
+        Ok(())
+    }
+}
+
 fn check_probability(flag: &'static str, p: f64) -> Result<(), ScenarioError> {
     if (0.0..=1.0).contains(&p) {
         Ok(())
@@ -393,6 +455,44 @@ mod tests {
             let e = s.validate().unwrap_err().to_string();
             assert!(e.starts_with("--kv-writes"), "{e}");
         }
+    }
+
+    #[test]
+    fn event_workloads_name_the_flag_at_fault() {
+        let check = |load: EventLoad| {
+            let mut s = base();
+            s.events = Some(load);
+            s.validate().map(|_| ()).map_err(|e| e.to_string())
+        };
+        check(EventLoad::new(10.0)).unwrap();
+        let mut load = EventLoad::new(10.0);
+        load.event_bytes = 4;
+        let e = check(load).unwrap_err();
+        assert!(
+            e.starts_with("--event-bytes 4 is out of range; use 8 to"),
+            "{e}"
+        );
+        let mut load = EventLoad::new(10.0);
+        load.senders = Some(11);
+        let e = check(load).unwrap_err();
+        assert_eq!(
+            e,
+            "--event-senders 11 is out of range; use 1 to 10 (the cluster's size)"
+        );
+        let e = check(EventLoad::new(-1.0)).unwrap_err();
+        assert!(e.starts_with("--events -1 is out of range"), "{e}");
+        let mut load = EventLoad::new(10.0);
+        load.at = Some(Duration::from_secs(60));
+        let e = check(load).unwrap_err();
+        assert!(
+            e.starts_with("--event-at 1m happens after the run ends"),
+            "{e}"
+        );
+        let mut load = EventLoad::new(0.0);
+        load.queries_per_s = 1.0;
+        load.query_timeout = Duration::ZERO;
+        let e = check(load).unwrap_err();
+        assert!(e.starts_with("--query-timeout 0s is out of range"), "{e}");
     }
 
     #[test]
