@@ -9,6 +9,8 @@ use std::sync::Arc;
 use hearsay::Node;
 use tokio::sync::{Notify, watch};
 
+use crate::handler::HandlerStats;
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub(crate) struct Shared {
@@ -17,12 +19,14 @@ pub(crate) struct Shared {
     pub(crate) stopping: Stopping,
 }
 
-/// What the API needs from whoever runs the node: the node's value size limit, and a way to
-/// say that `POST /v1/leave` has completed, so the agent can exit.
+/// What the API needs from whoever runs the node: the node's value size limit, the event
+/// handlers' counters (for `/metrics`), and a way to say that `POST /v1/leave` has completed,
+/// so the agent can exit.
 #[derive(Debug, Clone)]
 pub struct Control {
     left: Arc<Notify>,
     max_value_bytes: usize,
+    handlers: Arc<HandlerStats>,
 }
 
 impl Default for Control {
@@ -30,6 +34,7 @@ impl Default for Control {
         Control {
             left: Arc::default(),
             max_value_bytes: hearsay::Config::lan(1).max_value_bytes,
+            handlers: Arc::default(),
         }
     }
 }
@@ -48,6 +53,20 @@ impl Control {
             max_value_bytes: limit,
             ..self
         }
+    }
+
+    /// The same, showing `stats` as the event handlers' counters in `/metrics` (all zero
+    /// without).
+    pub fn with_handler_stats(self, stats: Arc<HandlerStats>) -> Control {
+        Control {
+            handlers: stats,
+            ..self
+        }
+    }
+
+    /// The event handlers' counters.
+    pub fn handler_stats(&self) -> &HandlerStats {
+        &self.handlers
     }
 
     /// The largest value the API accepts.
