@@ -6,6 +6,8 @@
 use std::num::NonZeroU32;
 use std::time::Duration;
 
+use crate::user::EventMode;
+
 /// Engine configuration. Build one from a preset, adjust fields, then hand it to
 /// [`crate::Engine::new`], which validates it.
 ///
@@ -107,6 +109,37 @@ pub struct Config {
     /// Store updates waiting to be piggybacked, at most; beyond it the most-sent is dropped
     /// (anti-entropy repairs). Defaults to 4096.
     pub max_store_backlog: usize,
+    /// How user events and queries spread: down a broadcast tree (the default) or flooded
+    /// through gossip rounds (Serf's way, kept as a baseline).
+    pub event_mode: EventMode,
+    /// Largest user event or query payload (and query response). Larger ones are refused at
+    /// the call. Defaults to 1 MiB.
+    pub max_event_bytes: usize,
+    /// Broadcast-tree links this node opens itself (it also accepts links others open).
+    /// Defaults to 3, which gives about 6 links per node.
+    pub tree_degree: u32,
+    /// Most broadcast-tree links, opened and accepted. Defaults to 12.
+    pub tree_max_degree: u32,
+    /// How long announcements to lazy links are held to be batched. Defaults to 50 ms.
+    pub ihave_interval: Duration,
+    /// How long an announced message may take to arrive before it is asked for (and the
+    /// announcer's link made eager). Defaults to 150 ms.
+    pub graft_timeout: Duration,
+    /// How long delivered messages are kept for grafts and repair. Defaults to 90 s.
+    pub event_retention: Duration,
+    /// At most this many payload bytes are kept for grafts and repair. Defaults to 32 MiB.
+    pub event_retention_bytes: usize,
+    /// Sequences below the highest delivered one that are still told apart per origin
+    /// (older ones count as delivered). Defaults to 4096.
+    pub event_window: u32,
+    /// How often a node that holds recent messages compares them with a random member, so
+    /// that what a partition or loss made either miss is repaired. Defaults to 2 s.
+    pub event_repair_interval: Duration,
+    /// Queries this node may have running at once. Defaults to 64.
+    pub max_pending_queries: usize,
+    /// User events and query outputs waiting for the driver, at most; beyond it the oldest
+    /// are dropped and the driver is told how many. Defaults to 65,536.
+    pub max_pending_user: usize,
 }
 
 /// What is wrong with a [`Config`].
@@ -151,6 +184,17 @@ pub enum ConfigError {
     /// A count that must be positive is zero.
     #[error("{0} must be greater than zero")]
     Zero(&'static str),
+    /// `tree_max_degree` is below `tree_degree`.
+    #[error("tree_max_degree ({max}) must be at least tree_degree ({degree})")]
+    TreeDegree {
+        /// The links a node opens.
+        degree: u32,
+        /// The most links it keeps.
+        max: u32,
+    },
+    /// `max_event_bytes` is over 16 MiB or leaves no room in a stream message.
+    #[error("max_event_bytes is {0}; use at most 16 MiB and at most max_stream_bytes - 64 KiB")]
+    EventSize(usize),
     /// `max_value_bytes` is over 16 MiB or leaves no room in a stream message.
     #[error("max_value_bytes is {0}; use at most 16 MiB and at most max_stream_bytes - 64 KiB")]
     ValueSize(usize),
@@ -201,6 +245,18 @@ impl Config {
             max_store_backlog: 4096,
             reconnect_interval: Duration::from_secs(2),
             reconnect_timeout: Duration::from_secs(900),
+            event_mode: EventMode::Tree,
+            max_event_bytes: 1 << 20,
+            tree_degree: 3,
+            tree_max_degree: 12,
+            ihave_interval: Duration::from_millis(50),
+            graft_timeout: Duration::from_millis(150),
+            event_retention: Duration::from_secs(90),
+            event_retention_bytes: 32 << 20,
+            event_window: 4096,
+            event_repair_interval: Duration::from_secs(2),
+            max_pending_queries: 64,
+            max_pending_user: 65_536,
         }
     }
 
@@ -248,6 +304,10 @@ impl Config {
             ("stream_timeout", self.stream_timeout),
             ("join_retry_initial", self.join_retry_initial),
             ("reconnect_interval", self.reconnect_interval),
+            ("ihave_interval", self.ihave_interval),
+            ("graft_timeout", self.graft_timeout),
+            ("event_retention", self.event_retention),
+            ("event_repair_interval", self.event_repair_interval),
         ] {
             if d.is_zero() {
                 return Err(ConfigError::ZeroDuration(name));
@@ -298,6 +358,27 @@ impl Config {
             || self.max_value_bytes + (64 << 10) > self.max_stream_bytes
         {
             return Err(ConfigError::ValueSize(self.max_value_bytes));
+        }
+        for (name, n) in [
+            ("tree_degree", self.tree_degree as usize),
+            ("event_window", self.event_window as usize),
+            ("max_pending_queries", self.max_pending_queries),
+            ("max_pending_user", self.max_pending_user),
+        ] {
+            if n == 0 {
+                return Err(ConfigError::Zero(name));
+            }
+        }
+        if self.tree_max_degree < self.tree_degree {
+            return Err(ConfigError::TreeDegree {
+                degree: self.tree_degree,
+                max: self.tree_max_degree,
+            });
+        }
+        if self.max_event_bytes > crate::wire::MAX_PAYLOAD_WIRE_BYTES
+            || self.max_event_bytes + (64 << 10) > self.max_stream_bytes
+        {
+            return Err(ConfigError::EventSize(self.max_event_bytes));
         }
         Ok(self)
     }

@@ -42,4 +42,49 @@ pub enum CommandError {
         /// Configured limit.
         max: usize,
     },
+    /// A user event or query payload (or a query response) over `max_event_bytes`; nothing
+    /// was sent.
+    #[error("payload is {len} bytes; the limit is {max} (max_event_bytes)")]
+    EventTooLarge {
+        /// Size given.
+        len: usize,
+        /// Configured limit.
+        max: usize,
+    },
+    /// In flood mode, a payload that does not fit one datagram; nothing was sent.
+    #[error(
+        "payload is {len} bytes; flood mode carries at most {max} (one datagram); use event_mode tree for larger ones"
+    )]
+    TooLargeToFlood {
+        /// Size given.
+        len: usize,
+        /// What fits.
+        max: usize,
+    },
+    /// An event or query name that is empty, too long or has control characters.
+    #[error("event name must be 1 to {max} bytes without control characters; got {len} bytes")]
+    BadEventName {
+        /// Length given.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A query filter that cannot be used; nothing was sent.
+    #[error("{0}")]
+    BadFilter(#[from] crate::user::FilterError),
+    /// `max_pending_queries` queries are running; nothing was sent.
+    #[error("{0} queries are running already (max_pending_queries); wait for one to finish")]
+    TooManyQueries(usize),
+    /// A query timeout of zero or over an hour.
+    #[error("query timeout must be between 1 ms and 1 hour")]
+    BadTimeout,
+    /// `respond` to a query this node never received, or forgot.
+    #[error("no such query to answer (it was never received here, or is long over)")]
+    UnknownQuery,
+    /// `respond` after the query's deadline.
+    #[error("the query is over: its origin stopped listening")]
+    QueryExpired,
+    /// `respond` a second time to one query.
+    #[error("this query was answered already")]
+    AlreadyAnswered,
 }

@@ -116,6 +116,40 @@ impl GossipQueue {
     }
 }
 
+impl GossipQueue {
+    /// Packs every queued item once, in priority order, into as many datagrams as it takes
+    /// (each starting with `header`, at most `max` bytes), counting a transmission for each.
+    /// The flood mode of user messages sends its whole queue this way every round.
+    pub fn pack_all(&mut self, limit: u32, header: &[u8], max: usize) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut buf = header.to_vec();
+        let keys: Vec<Priority> = self.order.keys().copied().collect();
+        for key in &keys {
+            let item = &self.order[key];
+            if buf.len() + item.bytes.len() > max && buf.len() > header.len() {
+                out.push(std::mem::replace(&mut buf, header.to_vec()));
+            }
+            buf.extend_from_slice(&item.bytes);
+        }
+        if buf.len() > header.len() {
+            out.push(buf);
+        }
+        for (transmits, seqno) in keys {
+            let Some(item) = self.order.remove(&(transmits, seqno)) else {
+                continue;
+            };
+            if transmits + 1 >= limit {
+                self.index.remove(&item.member);
+            } else {
+                let priority = (transmits + 1, seqno);
+                self.index.insert(item.member, priority);
+                self.order.insert(priority, item);
+            }
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

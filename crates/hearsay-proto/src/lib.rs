@@ -94,6 +94,7 @@ mod sync;
 mod timer;
 mod transmit;
 mod update;
+pub mod user;
 pub mod wire;
 
 pub use config::{Config, ConfigError};
@@ -105,6 +106,10 @@ pub use name::{MAX_NAME_BYTES, Name, NameError};
 pub use stats::{Counter, CounterKind, DropReason, Metric, Stats};
 pub use store::{KvEntry, StoreEvent};
 pub use transmit::{Transmit, TransmitKind};
+pub use user::{
+    Answer, EventMode, IncomingQuery, MsgId, Payload, QueryFilter, QueryParams, QueryReply,
+    QuerySummary, UserEvent, UserOutput,
+};
 pub use wire::{Key, Meta, State, Value};
 
 /// The starting instant of unit tests. Any instant will do: the engine reads no clock and

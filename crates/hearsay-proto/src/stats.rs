@@ -79,7 +79,26 @@ counters! {
     Protocol store_repairs: "Store repairs started: a peer's store root differed from this node's.",
     Protocol store_entries_sent / store_entries = sent: "Store entries (map entries, member-state keys) sent in repairs.",
     Protocol store_entries_received / store_entries = received: "Store entries received in repairs.",
+    Protocol user_sent: "User events and queries this node originated.",
+    Protocol user_delivered: "User events and queries from other members delivered here (first copies).",
+    Protocol user_payloads_in: "User messages with payload received, duplicates included (RMR = user_payloads_in / user_delivered - 1).",
+    Protocol user_duplicates: "User message payloads received again (each may prune a tree link).",
+    Protocol user_stale: "User messages from an earlier start of their origin or older than the window.",
+    Protocol user_hops: "Sum of the hop counts of the user messages delivered here (divide by user_delivered).",
+    Protocol user_bytes_out: "Bytes of user-message traffic sent (payloads, announcements, grafts, prunes, answers, repair).",
+    Protocol ihaves_sent: "Message announcements sent to lazy tree links.",
+    Protocol grafts_sent: "Grafts sent: an announced message had not arrived, or a large one was fetched.",
+    Protocol prunes_sent: "Prunes sent: a duplicate arrived over an eager tree link.",
+    Protocol user_repaired: "User messages delivered here through repair (anti-entropy), not the tree.",
+    Protocol event_repairs: "Repair exchanges of recent user messages started.",
+    Protocol query_answers_in: "Query acknowledgements and responses received for this node's queries (duplicates dropped).",
+    Protocol query_answers_relayed: "Query answers this node relayed to their origin.",
     Local events_dropped: "Events dropped because the driver did not drain them.",
+    Local user_outputs_dropped: "User events and query outputs dropped because the driver did not drain them.",
+    Local user_retention_shed: "Messages dropped from the retention window for space before their time.",
+    Local user_flood_queue_full: "User messages dropped from a full flood queue.",
+    Local user_missing_full: "Announcements ignored because too many announced messages were awaited.",
+    Local user_origins_evicted: "Origins whose delivery window was forgotten to make room for others.",
     Local gossip_queue_full: "Membership news dropped from a full gossip queue (anti-entropy repairs it).",
     Local store_queue_full: "Store news dropped from a full store gossip queue (anti-entropy repairs it).",
     Local sync_timeouts: "Syncs this node started that got no answer within stream_timeout.",
@@ -225,6 +244,12 @@ drop_reasons! {
     ImplausibleGeneration = "implausible_generation",
     /// Store entries asking for an answer outside a repair exchange this node is in.
     UnsolicitedRepair = "unsolicited_repair",
+    /// Broadcast-tree traffic (grafts, link requests) from an address that is no live member's.
+    UnknownPeer = "unknown_peer",
+    /// A query whose filter does not compile within the limits.
+    BadFilter = "bad_filter",
+    /// A user message payload over `max_event_bytes`, or a bad event name.
+    BadEvent = "bad_event",
 }
 
 #[cfg(test)]

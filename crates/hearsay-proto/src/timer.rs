@@ -55,6 +55,16 @@ timers! {
     StateTombstone,
     /// The map's tombstones older than `tombstone_grace` are collected.
     KvGc,
+    /// Announcements batched for lazy tree links go out.
+    TreeFlush,
+    /// Announced messages that did not arrive are asked for (`Graft`).
+    TreeGraft,
+    /// Tree links to members gone are replaced; links are opened up to `tree_degree`.
+    TreeLinks,
+    /// Recent user messages are compared with a random member (repair).
+    EventRepair,
+    /// Queries this node asked reach their timeout.
+    QueryDeadline,
 }
 
 #[cfg(test)]

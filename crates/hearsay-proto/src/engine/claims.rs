@@ -47,7 +47,7 @@ impl Engine {
                     .suspicions
                     .confirm(&u.name, u.generation, u.incarnation, accuser)
             {
-                self.broadcast(&u.name, Some(accuser.clone()));
+                self.queue_news(&u.name, Some(accuser.clone()));
             }
             return;
         }
@@ -118,7 +118,7 @@ impl Engine {
         }
         let cause = self.cause(via, u.accuser.clone(), confirmations);
         self.emit(now, kind, slot, cause);
-        self.broadcast(&u.name, u.accuser);
+        self.queue_news(&u.name, u.accuser);
     }
 
     /// A member not in the table: only an alive claim with an address can add it.
@@ -139,7 +139,7 @@ impl Engine {
         let cause = self.cause(via, None, 0);
         self.emit(now, EventKind::Up, slot, cause);
         if spread == Spread::Everything {
-            self.broadcast(&u.name, None);
+            self.queue_news(&u.name, None);
         }
     }
 
@@ -162,7 +162,7 @@ impl Engine {
             // News about an earlier start of ours: make sure our current record spreads.
             if !u.state.is_live() || u.state == State::Suspect {
                 let name = me.name.clone();
-                self.broadcast(&name, None);
+                self.queue_news(&name, None);
             }
             return;
         }
@@ -180,7 +180,7 @@ impl Engine {
         let name = self.members.local().name.clone();
         let cause = self.cause(Via::Local, u.accuser, 0);
         self.emit(now, EventKind::Refuted, 0, cause);
-        self.broadcast(&name, None);
+        self.queue_news(&name, None);
     }
 
     /// Timer [`crate::timer::Timer::Suspicion`]: suspicions that ran out become death

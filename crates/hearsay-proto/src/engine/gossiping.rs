@@ -12,7 +12,7 @@ use crate::wire::{self, Alive, Dead, Message, State, Suspect};
 impl Engine {
     /// Queues the current record of a member as news, counting an overflow. `accuser` is who
     /// suspected or declared it dead, for suspect and dead news.
-    pub(super) fn broadcast(&mut self, name: &Name, accuser: Option<Name>) {
+    pub(super) fn queue_news(&mut self, name: &Name, accuser: Option<Name>) {
         let Some(msg) = self.news_about(name.as_str(), accuser.as_ref()) else {
             return;
         };

@@ -41,9 +41,12 @@
 //! Commands: membership ones (`join`, `leave`, `set_meta`, `restore`) are here; the stores'
 //! (`state_*`, `kv_*`) are in `engine/store_commands.rs` and `engine/store_copies.rs`.
 
+mod broadcasting;
 mod claims;
+mod event_repair;
 mod gossiping;
 mod probing;
+mod querying;
 mod reconnecting;
 mod store_commands;
 mod store_copies;
@@ -78,6 +81,7 @@ use crate::sync::{Joining, SyncState};
 use crate::timer::Timer;
 use crate::transmit::{Transmit, TransmitKind};
 use crate::update::{Tombstones, Update};
+use crate::user::{Arrival, UserLayer};
 use crate::wire::{self, MemberState, Message, Meta, State};
 
 /// Who this node is: fixed for the lifetime of an engine.
@@ -114,6 +118,8 @@ pub struct Engine {
     lost: Lost,
     /// Replicated state: per-node key/value and the cluster-wide map.
     store: Stores,
+    /// The application's messages: user events and queries.
+    user: UserLayer,
     stats: Stats,
     left: bool,
     transmits: Outbox<Transmit>,
@@ -175,8 +181,10 @@ impl Engine {
             config.max_store_backlog,
             memory,
         );
+        let user = UserLayer::new(&config, now, memory);
         Ok(Engine {
             store,
+            user,
             lost: Lost::default(),
             awareness: Awareness::new(config.awareness_max_multiplier.get(), config.lifeguard),
             probe: Prober::new(first_probe),
@@ -251,7 +259,7 @@ impl Engine {
         let me = self.members.local().name.clone();
         let cause = self.cause(Via::Local, Some(me.clone()), 0);
         self.emit(now, EventKind::Left, 0, cause);
-        self.broadcast(&me, Some(me.clone()));
+        self.queue_news(&me, Some(me.clone()));
         self.gossip_round(now);
     }
 
@@ -273,7 +281,7 @@ impl Engine {
         let me = self.members.local().name.clone();
         let cause = self.cause(Via::Local, None, 0);
         self.emit(now, EventKind::Updated, 0, cause);
-        self.broadcast(&me, None);
+        self.queue_news(&me, None);
         Ok(())
     }
 
@@ -326,12 +334,17 @@ impl Engine {
                         _ => {}
                     }
                 }
-                for msg in &msgs {
+                for msg in msgs.drain(..) {
                     match msg {
-                        Message::Ping(p) => self.on_ping(from, p),
-                        Message::IndirectPing(r) => self.on_indirect_ping(now, from, r),
-                        Message::Ack(a) => self.on_ack(now, *a),
-                        Message::Nack(n) => self.on_nack(*n),
+                        Message::Ping(p) => self.on_ping(from, &p),
+                        Message::IndirectPing(r) => self.on_indirect_ping(now, from, &r),
+                        Message::Ack(a) => self.on_ack(now, a),
+                        Message::Nack(n) => self.on_nack(n),
+                        Message::UserMsg(m) => self.on_user_msg(now, from, m, Arrival::Pushed),
+                        Message::IHave(i) => self.on_ihave(now, from, i),
+                        Message::Graft(g) => self.on_graft(now, from, g),
+                        Message::Prune(p) => self.on_prune(now, from, p),
+                        Message::QueryAnswer(a) => self.on_query_answer(now, from, a),
                         _ => {}
                     }
                 }
@@ -366,6 +379,9 @@ impl Engine {
             Message::StateEntries(e) => self.on_state_entries(now, from, e),
             Message::KvCopy(c) => self.on_kv_copy(now, from, c),
             Message::KvHeld(h) => self.on_kv_held(from, h),
+            Message::UserMsg(m) => self.on_user_msg(now, from, m, Arrival::Pulled),
+            Message::QueryAnswer(a) => self.on_query_answer(now, from, a),
+            Message::EventSummary(s) => self.on_event_summary(now, from, s),
             _ => self.stats.refuse(DropReason::DatagramOnlyOnStream),
         }
     }
@@ -488,6 +504,12 @@ impl Engine {
                 .own_tombstones
                 .deadline(self.config.tombstone_grace),
             Timer::KvGc => self.store.kv_gc.deadline(self.kv_has_tombstones()),
+            Timer::TreeFlush => self.user.tree.flush_deadline(),
+            Timer::TreeGraft => self.user.tree.graft_deadline(),
+            Timer::TreeLinks => self.user.next_links,
+            Timer::EventRepair => (self.user.is_active() && !self.user.retention.is_empty())
+                .then_some(self.user.next_repair),
+            Timer::QueryDeadline => self.user.queries.deadline(),
         }
     }
 
@@ -508,6 +530,11 @@ impl Engine {
             Timer::StateTtl => self.state_ttl_timer(now),
             Timer::StateTombstone => self.state_tombstone_timer(now),
             Timer::KvGc => self.kv_gc_timer(now),
+            Timer::TreeFlush => self.tree_flush_timer(now),
+            Timer::TreeGraft => self.tree_graft_timer(now),
+            Timer::TreeLinks => self.tree_links_timer(now),
+            Timer::EventRepair => self.event_repair_timer(now),
+            Timer::QueryDeadline => self.query_deadline_timer(now),
         }
     }
 
@@ -517,6 +544,7 @@ impl Engine {
             return;
         }
         self.gossip_round(now);
+        self.flood_round();
         self.next_gossip = (self.next_gossip + self.config.gossip_interval).max(now);
         if self.next_gossip == now {
             self.next_gossip = now + self.config.gossip_interval;
@@ -525,7 +553,7 @@ impl Engine {
 
     /// Whether membership or store news waits to be piggybacked.
     fn news_waiting(&self) -> bool {
-        !self.gossip.is_empty() || !self.store.gossip.is_empty()
+        !self.gossip.is_empty() || !self.store.gossip.is_empty() || self.user_news_waiting()
     }
 
     /// Sends one datagram to `to`: `first` messages, then as much queued news as fits.
@@ -538,6 +566,7 @@ impl Engine {
             wire::encode_message(m, &mut buf);
         }
         debug_assert!(buf.len() <= max);
+        self.piggyback_ihaves(to, &mut buf, max);
         if news {
             let limit = self.config.retransmit_limit(self.members.live());
             // Membership news first: failure detection must not wait behind data.
@@ -549,12 +578,17 @@ impl Engine {
                 .gossip
                 .pack(limit.div_ceil(3).max(2), &mut buf, max);
         }
+        self.push_datagram(to, buf);
+    }
+
+    /// Queues one finished datagram.
+    fn push_datagram(&mut self, to: SocketAddr, bytes: Vec<u8>) {
         self.stats.datagrams_out += 1;
-        self.stats.datagram_bytes_out += buf.len() as u64;
+        self.stats.datagram_bytes_out += bytes.len() as u64;
         self.transmits.push(Transmit {
             to,
             kind: TransmitKind::Datagram,
-            bytes: buf,
+            bytes,
         });
     }
 
@@ -592,6 +626,7 @@ impl Engine {
             member: self.members.view(self.members.get(slot)),
             cause,
         };
+        self.user_member_gone(now, &event.member.name, kind);
         if self.history.len() >= self.config.history_len {
             self.history.pop_front();
         }

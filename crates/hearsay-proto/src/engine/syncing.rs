@@ -228,7 +228,7 @@ impl Engine {
         if !self.left && self.joining.mark_joined() {
             // Announce ourselves; the seed does too, but two sources spread faster.
             let own = self.members.local().name.clone();
-            self.broadcast(&own, None);
+            self.queue_news(&own, None);
         }
         if let Some(&peer) = sample.choose(&mut self.rng) {
             // The seed sent a sample: pull the whole table from one of those members.

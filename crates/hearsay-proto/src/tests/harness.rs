@@ -16,6 +16,7 @@ pub struct Node {
     pub paused_until: Option<Instant>,
     pub events: Vec<Event>,
     pub store_events: Vec<crate::StoreEvent>,
+    pub user: Vec<crate::UserOutput>,
 }
 
 pub struct Net {
@@ -32,6 +33,8 @@ pub struct Net {
     pub cut: Box<dyn FnMut(usize, usize) -> bool>,
     /// Largest datagram seen.
     pub max_datagram: usize,
+    /// Answer every query a node receives with its name, at once.
+    pub auto_respond: bool,
     pub config: Config,
 }
 
@@ -52,6 +55,7 @@ impl Net {
             lose: Box::new(|_, _| false),
             cut: Box::new(|_, _| false),
             max_datagram: 0,
+            auto_respond: false,
             config,
         }
     }
@@ -81,6 +85,7 @@ impl Net {
             paused_until: None,
             events: Vec::new(),
             store_events: Vec::new(),
+            user: Vec::new(),
         };
         if i < self.nodes.len() {
             self.nodes[i] = node;
@@ -112,6 +117,15 @@ impl Net {
     /// Moves queued output of node `i` onto the network.
     pub fn drain(&mut self, i: usize) {
         let from = self.nodes[i].engine.local().addr;
+        while let Some(o) = self.nodes[i].engine.poll_user() {
+            if let crate::UserOutput::Query(q) = &o
+                && self.auto_respond
+            {
+                let me = format!("node-{i}").into_bytes();
+                self.nodes[i].engine.respond(self.now, &q.id, me).unwrap();
+            }
+            self.nodes[i].user.push(o);
+        }
         while let Some(t) = self.nodes[i].engine.poll_transmit() {
             if t.kind == TransmitKind::Datagram {
                 self.max_datagram = self.max_datagram.max(t.bytes.len());

@@ -5,3 +5,4 @@ mod harness;
 mod hostile;
 mod single;
 mod store;
+mod user;

@@ -42,6 +42,7 @@
 //! | 10   | `SyncBuckets`  | hashes                                                        |
 //! | 11   | `SyncEntries`  | buckets, flags (bit 0 reply), members                         |
 //! | 12-18| store messages | see `codec/store.rs`                                          |
+//! | 19-24| user messages  | see `codec/user.rs`                                           |
 //!
 //! A member record is name, addr, generation, incarnation, state, meta.
 //!
@@ -49,7 +50,7 @@
 //!
 //! A **datagram** is [`VERSION`] followed by any number of messages, each framed as
 //! `kind, body length (varint), body`. The length prefix lets a receiver skip kinds it does not
-//! know (they are counted, not refused). Kinds 8 to 11 and 14 to 18 are stream-only and are
+//! know (they are counted, not refused). Kinds 8 to 11, 14 to 18 and 24 are stream-only and are
 //! refused there ([`DecodeError::StreamOnly`]). A datagram is at most
 //! [`MAX_DATAGRAM_BYTES`] long. Inside a framed body, a field that runs past the body is
 //! [`DecodeError::Malformed`], while a frame that runs past the datagram is
@@ -66,9 +67,10 @@ mod body;
 mod name;
 mod reader;
 mod store;
+mod user;
 mod varint;
 
-use body::{body_len, decode_body, kind_of, put_body};
+use body::{addr_len, body_len, decode_body, kind_of, put_addr, put_body};
 use reader::Reader;
 use varint::{put_varint, varint_len};
 
@@ -107,6 +109,11 @@ pub fn encode_message(msg: &Message, out: &mut Vec<u8>) {
 pub fn encoded_len(msg: &Message) -> usize {
     let body = body_len(msg);
     1 + varint_len(body as u64) + body
+}
+
+/// The bytes one `(id, hops)` entry adds to an `IHave`.
+pub fn ihave_entry_len(id: &crate::user::MsgId, hops: u32) -> usize {
+    user::ihave_entry_len(id, hops)
 }
 
 /// Decodes a whole datagram into `out`; returns how many messages of unknown kind were skipped.

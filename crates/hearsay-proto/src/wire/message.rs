@@ -13,6 +13,7 @@ use std::sync::Arc;
 use super::store_message::{
     KvCopy, KvEntries, KvHeld, KvUpdate, StateEntries, StateUpdate, StoreHashes,
 };
+use super::user_message::{EventSummary, Graft, IHave, Prune, QueryAnswer, UserMsg};
 use crate::name::Name;
 
 /// Opaque application metadata attached to a member (shared, cheap to clone).
@@ -243,4 +244,16 @@ pub enum Message {
     KvCopy(KvCopy),
     /// See [`KvHeld`] (stream only).
     KvHeld(KvHeld),
+    /// See [`UserMsg`].
+    UserMsg(UserMsg),
+    /// See [`IHave`].
+    IHave(IHave),
+    /// See [`Graft`].
+    Graft(Graft),
+    /// See [`Prune`].
+    Prune(Prune),
+    /// See [`QueryAnswer`].
+    QueryAnswer(QueryAnswer),
+    /// See [`EventSummary`] (stream only).
+    EventSummary(EventSummary),
 }

@@ -8,11 +8,12 @@
 mod codec;
 mod message;
 mod store_message;
+mod user_message;
 
 pub use codec::{
     DATAGRAM_HEADER_BYTES, DecodeError, MAX_META_WIRE_BYTES, VERSION, decode_datagram,
     decode_datagram_with, decode_stream, encode_message, encode_stream, encoded_len,
-    start_datagram,
+    ihave_entry_len, start_datagram,
 };
 pub use message::{
     Ack, Alive, Dead, IndirectPing, MemberState, Message, Meta, Nack, Ping, PushPull, State,
@@ -21,4 +22,8 @@ pub use message::{
 pub use store_message::{
     Key, KvCopy, KvEntries, KvHeld, KvUpdate, MAX_KEY_BYTES, MAX_VALUE_WIRE_BYTES, OwnerState,
     StateEntries, StateRecord, StateUpdate, StoreHashes, StoreKind, Value,
+};
+pub use user_message::{
+    EventSummary, Graft, IHave, MAX_EVENT_NAME_BYTES, MAX_GAPS, MAX_IDS, MAX_PAYLOAD_WIRE_BYTES,
+    OriginSummary, Prune, QueryAnswer, QueryHeader, UserMsg,
 };

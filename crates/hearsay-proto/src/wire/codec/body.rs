@@ -9,6 +9,7 @@ use super::error::DecodeError;
 use super::name::{name_len, put_name};
 use super::reader::{ADDR_V4, ADDR_V6, Reader};
 use super::store;
+use super::user;
 use super::varint::{count_len, put_varint, varint_len};
 use crate::digest::BUCKETS;
 use crate::wire::message::{
@@ -36,6 +37,12 @@ pub(super) mod kind {
     pub const STATE_ENTRIES: u8 = 16;
     pub const KV_COPY: u8 = 17;
     pub const KV_HELD: u8 = 18;
+    pub const USER_MSG: u8 = 19;
+    pub const IHAVE: u8 = 20;
+    pub const GRAFT: u8 = 21;
+    pub const PRUNE: u8 = 22;
+    pub const QUERY_ANSWER: u8 = 23;
+    pub const EVENT_SUMMARY: u8 = 24;
 }
 
 const WANT_NACK: u8 = 1;
@@ -50,7 +57,7 @@ pub(super) const MIN_MEMBER_BYTES: usize = 13;
 
 /// Whether this codec knows the kind.
 pub(super) fn is_known(kind: u8) -> bool {
-    (kind::PING..=kind::KV_HELD).contains(&kind)
+    (kind::PING..=kind::EVENT_SUMMARY).contains(&kind)
 }
 
 /// Whether the kind is news (about a member, or a store update): the kinds a receiver may
@@ -66,6 +73,7 @@ pub(super) fn is_news(kind: u8) -> bool {
 pub(super) fn is_stream_only(kind: u8) -> bool {
     (kind::PUSH_PULL..=kind::SYNC_ENTRIES).contains(&kind)
         || (kind::STORE_HASHES..=kind::KV_HELD).contains(&kind)
+        || kind == kind::EVENT_SUMMARY
 }
 
 pub(super) fn kind_of(msg: &Message) -> u8 {
@@ -88,6 +96,12 @@ pub(super) fn kind_of(msg: &Message) -> u8 {
         Message::StateEntries(_) => kind::STATE_ENTRIES,
         Message::KvCopy(_) => kind::KV_COPY,
         Message::KvHeld(_) => kind::KV_HELD,
+        Message::UserMsg(_) => kind::USER_MSG,
+        Message::IHave(_) => kind::IHAVE,
+        Message::Graft(_) => kind::GRAFT,
+        Message::Prune(_) => kind::PRUNE,
+        Message::QueryAnswer(_) => kind::QUERY_ANSWER,
+        Message::EventSummary(_) => kind::EVENT_SUMMARY,
     }
 }
 
@@ -99,7 +113,7 @@ fn u32_len(value: u32) -> usize {
 }
 
 #[inline]
-fn addr_len(addr: &SocketAddr) -> usize {
+pub(super) fn addr_len(addr: &SocketAddr) -> usize {
     match addr {
         SocketAddr::V4(_) => 1 + 4 + 2,
         SocketAddr::V6(_) => 1 + 16 + 2,
@@ -171,6 +185,12 @@ pub(super) fn body_len(msg: &Message) -> usize {
         Message::StateEntries(m) => store::state_entries_len(m),
         Message::KvCopy(m) => varint_len(m.token) + store::kv_update_len(&m.update),
         Message::KvHeld(m) => varint_len(m.token),
+        Message::UserMsg(m) => user::user_msg_len(m),
+        Message::IHave(m) => user::ihave_len(m),
+        Message::Graft(m) => user::graft_len(m),
+        Message::Prune(_) => 1,
+        Message::QueryAnswer(m) => user::answer_len(m),
+        Message::EventSummary(m) => user::summary_len(m),
     }
 }
 
@@ -182,7 +202,7 @@ fn put_u32(out: &mut Vec<u8>, value: u32) {
 }
 
 #[inline]
-fn put_addr(out: &mut Vec<u8>, addr: &SocketAddr) {
+pub(super) fn put_addr(out: &mut Vec<u8>, addr: &SocketAddr) {
     match addr {
         SocketAddr::V4(a) => {
             out.push(ADDR_V4);
@@ -301,6 +321,12 @@ pub(super) fn put_body(msg: &Message, out: &mut Vec<u8>) {
             store::put_kv_update(out, &m.update);
         }
         Message::KvHeld(m) => put_varint(out, m.token),
+        Message::UserMsg(m) => user::put_user_msg(out, m),
+        Message::IHave(m) => user::put_ihave(out, m),
+        Message::Graft(m) => user::put_graft(out, m),
+        Message::Prune(m) => user::put_prune(out, m),
+        Message::QueryAnswer(m) => user::put_answer(out, m),
+        Message::EventSummary(m) => user::put_summary(out, m),
     }
 }
 
@@ -407,6 +433,12 @@ pub(super) fn decode_body(kind: u8, r: &mut Reader<'_>) -> Result<Message, Decod
             update: store::kv_update(r)?,
         }),
         kind::KV_HELD => Message::KvHeld(crate::wire::KvHeld { token: r.u64()? }),
+        kind::USER_MSG => Message::UserMsg(user::user_msg(r)?),
+        kind::IHAVE => Message::IHave(user::ihave(r)?),
+        kind::GRAFT => Message::Graft(user::graft(r)?),
+        kind::PRUNE => Message::Prune(user::prune(r)?),
+        kind::QUERY_ANSWER => Message::QueryAnswer(user::answer(r)?),
+        kind::EVENT_SUMMARY => Message::EventSummary(user::summary(r)?),
         other => return Err(DecodeError::UnknownKind(other)),
     })
 }

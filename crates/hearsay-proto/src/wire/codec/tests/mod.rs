@@ -163,7 +163,67 @@ fn datagram_samples() -> Vec<Message> {
             writer: longest_name(),
             value: None,
         }),
+        Message::UserMsg(crate::wire::UserMsg {
+            id: msg_id("o", 3, 1),
+            hops: 0,
+            name: "deploy".into(),
+            payload: meta(b"v42"),
+            query: None,
+        }),
+        Message::UserMsg(crate::wire::UserMsg {
+            id: msg_id("q", u64::MAX, u64::MAX),
+            hops: u32::MAX,
+            name: "ñ".repeat(64),
+            payload: meta(&[]),
+            query: Some(crate::wire::QueryHeader {
+                reply_to: v6(1, 7946),
+                timeout_ms: 12_800,
+                relay_factor: 2,
+                want_ack: true,
+                filter: crate::user::QueryFilter {
+                    nodes: vec![name("a"), longest_name()],
+                    meta: vec![("role".into(), "^web$".into())],
+                    state: vec![("shard".into(), "7".into())],
+                },
+            }),
+        }),
+        Message::IHave(crate::wire::IHave {
+            fetch: false,
+            ids: vec![(msg_id("o", 1, 2), 3), (msg_id("p", 9, 1 << 40), 0)],
+        }),
+        Message::IHave(crate::wire::IHave {
+            fetch: true,
+            ids: vec![],
+        }),
+        Message::Graft(crate::wire::Graft { ids: vec![] }),
+        Message::Graft(crate::wire::Graft {
+            ids: vec![msg_id("o", 1, 2)],
+        }),
+        Message::Prune(crate::wire::Prune { disconnect: true }),
+        Message::Prune(crate::wire::Prune { disconnect: false }),
+        Message::QueryAnswer(crate::wire::QueryAnswer {
+            query: msg_id("o", 1, 5),
+            responder: name("r"),
+            response: None,
+            relay_to: None,
+            relayed: false,
+        }),
+        Message::QueryAnswer(crate::wire::QueryAnswer {
+            query: msg_id("o", 1, 5),
+            responder: name("r"),
+            response: Some(meta(b"shard 7 here")),
+            relay_to: Some(v4(10, 0, 0, 1, 7946)),
+            relayed: true,
+        }),
     ]
+}
+
+fn msg_id(origin: &str, generation: u64, seq: u64) -> crate::user::MsgId {
+    crate::user::MsgId {
+        origin: name(origin),
+        generation,
+        seq,
+    }
 }
 
 /// Messages that only travel over streams.
@@ -283,6 +343,21 @@ fn stream_samples() -> Vec<Message> {
             buckets: all_buckets,
             reply: true,
             members: vec![member(name("e"), v6(5, 80), State::Alive, b"x")],
+        }),
+        Message::EventSummary(crate::wire::EventSummary {
+            reply: true,
+            age_ms: 0,
+            origins: vec![],
+        }),
+        Message::EventSummary(crate::wire::EventSummary {
+            reply: false,
+            age_ms: u64::MAX,
+            origins: vec![crate::wire::OriginSummary {
+                origin: name("o"),
+                generation: 4,
+                high: 1000,
+                gaps: vec![(3, 2), (900, u32::MAX)],
+            }],
         }),
     ]
 }
