@@ -11,7 +11,7 @@ use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use hearsay::{Config, Name};
+use hearsay::{Config, EventMode, Name};
 use serde::Deserialize;
 
 use crate::duration;
@@ -58,6 +58,11 @@ pub struct Settings {
     pub handler_timeout: Option<String>,
     /// Handlers running at once, at most; further ones wait their turn. Default: 4.
     pub handler_concurrency: Option<usize>,
+    /// How user events and queries spread: `tree` (default) or `flood`.
+    pub event_mode: Option<String>,
+    /// Largest user event or query payload (and query response), in bytes. Default: 1 MiB
+    /// (1048576); at most 16 MiB.
+    pub max_event_bytes: Option<usize>,
 }
 
 /// Checked settings, ready for [`crate::run`].
@@ -93,6 +98,10 @@ pub struct AgentOptions {
     pub handler_timeout: Duration,
     /// Handlers running at once, at most.
     pub handler_concurrency: NonZeroUsize,
+    /// How user events and queries spread.
+    pub event_mode: EventMode,
+    /// Largest user event or query payload, if not the preset's.
+    pub max_event_bytes: Option<usize>,
 }
 
 /// Protocol timing presets.
@@ -200,6 +209,8 @@ impl Settings {
             },
             handler_timeout: self.handler_timeout.or(file.handler_timeout),
             handler_concurrency: self.handler_concurrency.or(file.handler_concurrency),
+            event_mode: self.event_mode.or(file.event_mode),
+            max_event_bytes: self.max_event_bytes.or(file.max_event_bytes),
         }
     }
 
@@ -296,6 +307,19 @@ impl Settings {
                 message: "must be longer than zero (for example 10s)".into(),
             });
         }
+        let event_mode = match self.event_mode.as_deref() {
+            None => EventMode::default(),
+            Some(m) => m.parse().map_err(|message| OptionsError::Invalid {
+                setting: "--event-mode",
+                message,
+            })?,
+        };
+        if self.max_event_bytes == Some(0) {
+            return Err(OptionsError::Invalid {
+                setting: "--max-event-bytes",
+                message: "must be at least 1 (the default is 1048576)".into(),
+            });
+        }
         let handler_concurrency = NonZeroUsize::new(self.handler_concurrency.unwrap_or(4)).ok_or(
             OptionsError::Invalid {
                 setting: "--handler-concurrency",
@@ -318,6 +342,8 @@ impl Settings {
             handlers,
             handler_timeout,
             handler_concurrency,
+            event_mode,
+            max_event_bytes: self.max_event_bytes,
         })
     }
 }
@@ -392,6 +418,8 @@ mod tests {
         assert!(o.handlers.is_empty());
         assert_eq!(o.handler_timeout, Duration::from_secs(10));
         assert_eq!(o.handler_concurrency.get(), 4);
+        assert_eq!(o.event_mode, EventMode::Tree);
+        assert_eq!(o.max_event_bytes, None);
     }
 
     #[test]
@@ -520,5 +548,18 @@ mod tests {
             ..base()
         });
         assert!(e.starts_with("--handler-concurrency"), "{e}");
+        let e = bad(Settings {
+            event_mode: Some("gossip".into()),
+            ..base()
+        });
+        assert!(
+            e.starts_with("--event-mode: event mode 'gossip' is unknown; use tree or flood"),
+            "{e}"
+        );
+        let e = bad(Settings {
+            max_event_bytes: Some(0),
+            ..base()
+        });
+        assert!(e.starts_with("--max-event-bytes"), "{e}");
     }
 }

@@ -89,12 +89,18 @@ pub async fn run(options: AgentOptions) -> Result<(), AgentError> {
     config.leave_timeout = options.leave_timeout;
     // The map is kept beside state.json (as kv.redb): a put is acknowledged once durable.
     config.data_dir = options.data_dir.clone();
+    config.protocol.event_mode = options.event_mode;
+    if let Some(max) = options.max_event_bytes {
+        config.protocol.max_event_bytes = max;
+    }
     let max_value_bytes = config.protocol.max_value_bytes;
+    let max_event_bytes = config.protocol.max_event_bytes;
     let handler_options = HandlerOptions {
         specs: options.handlers.clone(),
         timeout: options.handler_timeout,
         concurrency: options.handler_concurrency,
-        max_output_bytes: max_value_bytes,
+        // A query handler's output is its response, which the engine bounds like a payload.
+        max_output_bytes: max_event_bytes,
     };
     let node = Node::start(config).await?;
     // The new generation is on disk before anyone hears of it.
@@ -110,6 +116,7 @@ pub async fn run(options: AgentOptions) -> Result<(), AgentError> {
     let handler_stats = Arc::new(HandlerStats::default());
     let control = Control::new()
         .with_max_value_bytes(max_value_bytes)
+        .with_max_event_bytes(max_event_bytes)
         .with_handler_stats(handler_stats.clone());
     let (stop_http, http_stopped) = oneshot::channel::<()>();
     let api = tokio::spawn(http::serve(

@@ -449,6 +449,12 @@ pub struct TransportCounters {
     pub fault_dropped: u64,
     /// Datagrams delayed by fault injection.
     pub fault_delayed: u64,
+    /// Answers to this node's queries dropped because the asker did not read them.
+    #[serde(default)]
+    pub query_replies_shed: u64,
+    /// User events and query outputs the engine dropped because the node's task fell behind.
+    #[serde(default)]
+    pub user_outputs_missed: u64,
 }
 
 /// Every error answer: what was wrong and what to do.

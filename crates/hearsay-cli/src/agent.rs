@@ -77,6 +77,14 @@ pub struct AgentArgs {
     /// Handlers running at once, at most; the next wait their turn [default: 4].
     #[arg(long, value_name = "N")]
     handler_concurrency: Option<usize>,
+    /// How user events and queries spread: tree (a broadcast tree, about one copy per member)
+    /// or flood (gossip rounds, Serf's way) [default: tree].
+    #[arg(long, value_name = "MODE")]
+    event_mode: Option<String>,
+    /// Largest user event or query payload (and query response), in bytes, at most 16 MiB
+    /// [default: 1048576].
+    #[arg(long, value_name = "BYTES")]
+    max_event_bytes: Option<usize>,
 }
 
 /// Runs the agent until it leaves.
@@ -143,6 +151,8 @@ fn settings(args: AgentArgs) -> Result<Settings, String> {
         handler: args.handler,
         handler_timeout: args.handler_timeout,
         handler_concurrency: args.handler_concurrency,
+        event_mode: args.event_mode,
+        max_event_bytes: args.max_event_bytes,
     };
     let file = match &args.config {
         Some(path) => Settings::from_file(path).map_err(|e| e.to_string())?,

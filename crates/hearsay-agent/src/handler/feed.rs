@@ -5,9 +5,9 @@
 
 use std::sync::Arc;
 
-use hearsay::{Event, EventKind, MemberView, Node};
+use hearsay::{Event, EventKind, Lagged, MemberView, Node, Queries, Query, UserEvent, UserEvents};
 
-use super::{Invocation, Kind, Runner};
+use super::{Invocation, Kind, Responder, Runner};
 
 /// Starts feeding `node`'s events to `runner`'s handlers; the tasks end with the node.
 pub fn spawn_feed(node: &Node, runner: Runner) {
@@ -19,6 +19,74 @@ pub fn spawn_feed(node: &Node, runner: Runner) {
     ];
     if member_kinds.iter().any(|k| runner.wants(*k)) {
         tokio::spawn(members(node.events(), runner.clone()));
+    }
+    if runner.wants(Kind::User) {
+        tokio::spawn(user_events(node.subscribe(""), runner.clone()));
+    }
+    if runner.wants(Kind::Query) {
+        tokio::spawn(queries(node.queries(""), runner));
+    }
+}
+
+/// User events, one invocation each.
+async fn user_events(mut events: UserEvents, runner: Runner) {
+    while let Some(item) = events.next().await {
+        match item {
+            Ok(e) => {
+                runner.offer(user_invocation(&e));
+            }
+            Err(Lagged(n)) => runner.stats.add_missed(n),
+        }
+    }
+}
+
+/// Queries asked of this node, one invocation each, answered by the first handler for it
+/// that succeeds.
+async fn queries(mut queries: Queries, runner: Runner) {
+    while let Some(item) = queries.next().await {
+        match item {
+            Ok(q) => {
+                runner.offer(query_invocation(q));
+            }
+            Err(Lagged(n)) => runner.stats.add_missed(n),
+        }
+    }
+}
+
+fn user_invocation(e: &UserEvent) -> Invocation {
+    Invocation {
+        kind: Kind::User,
+        name: Some(e.name.clone()),
+        env: vec![
+            ("HEARSAY_USER_EVENT", e.name.clone()),
+            ("HEARSAY_ORIGIN", e.id.origin.as_str().to_owned()),
+        ],
+        stdin: e.payload.clone(),
+        respond: None,
+    }
+}
+
+fn query_invocation(q: Query) -> Invocation {
+    let name = q.name().to_owned();
+    let env = vec![
+        ("HEARSAY_QUERY_NAME", name.clone()),
+        ("HEARSAY_ORIGIN", q.query().id.origin.as_str().to_owned()),
+    ];
+    let stdin = q.payload().clone();
+    let respond: Responder = Box::new(move |output: Vec<u8>| {
+        tokio::spawn(async move {
+            let name = q.name().to_owned();
+            if let Err(e) = q.respond(output).await {
+                tracing::warn!(query = name, error = %e, "the handler's response was not sent");
+            }
+        });
+    });
+    Invocation {
+        kind: Kind::Query,
+        name: Some(name),
+        env,
+        stdin,
+        respond: Some(respond),
     }
 }
 

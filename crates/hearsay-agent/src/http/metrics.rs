@@ -20,6 +20,8 @@
 //! | `hearsay_stream_limit_total`, `hearsay_outbound_limit_total`, `hearsay_stream_timeouts_total`, `hearsay_stream_oversized_total`, `hearsay_stream_truncated_total`, `hearsay_stream_malformed_total` | counter | | streams refused or cut short |
 //! | `hearsay_stream_dial_failures_total` | counter | | outbound connections that failed |
 //! | `hearsay_send_errors_total` | counter | | datagrams the OS refused to send |
+//! | `hearsay_query_replies_shed_total` | counter | | answers to this node's queries not read by the asker in time |
+//! | `hearsay_user_outputs_missed_total` | counter | | user events and query outputs lost because the node's task fell behind |
 //! | `hearsay_fault_datagrams_total` | counter | `fate` (`dropped`, `delayed`) | fault injection at work |
 //! | `hearsay_dropped_input_total` | counter | `reason` | input thrown away, engine and runtime together |
 //!
@@ -212,6 +214,16 @@ fn registry(info: &NodeInfo) -> Registry {
             "send_errors",
             "Datagrams the operating system refused to send",
             t.send_errors,
+        ),
+        (
+            "query_replies_shed",
+            "Answers to this node's queries dropped because the asker did not read them",
+            t.query_replies_shed,
+        ),
+        (
+            "user_outputs_missed",
+            "User events and query outputs dropped because the node's task fell behind",
+            t.user_outputs_missed,
         ),
     ] {
         counter(&mut r, name, help, value);
