@@ -5,7 +5,8 @@
 //! runtime, the simulator, tests, fuzzers) feed it bytes and time and carry out what it asks.
 //!
 //! ```text
-//!  commands: join(seeds) leave() set_meta() state_set() kv_put() kv_copy() ...
+//!  commands: join(seeds) leave() set_meta() state_set() kv_put() kv_copy()
+//!            broadcast(name, payload) query(params) respond(query, payload) ...
 //!                  |
 //!  datagram in --> Engine::handle_datagram(now, from, bytes)
 //!  stream in   --> Engine::handle_stream(now, from, bytes)
@@ -14,11 +15,13 @@
 //!       members -- probe (SWIM + Lifeguard) -- suspicion -- awareness
 //!       gossip queue (piggyback, transmit limits) -- sync (digest anti-entropy)
 //!       store: per-node state, cluster-wide map (spread, range-tree repair, copies)
+//!       user messages: broadcast tree (or flood), dedupe window, retention + repair, queries
 //!                  |
 //!  poll_transmit() -> Transmit { to, Datagram | Stream, bytes }
 //!  poll_timeout()  -> Option<Instant>
 //!  poll_event()    -> Event { Up | Suspect | Down | Left | ..., cause }
 //!  poll_store_event() -> StoreEvent { State | Kv | KvCollected | KvCopies | KvTransfer }
+//!  poll_user()        -> UserOutput { Event | Query | Reply | Done | Missed }
 //! ```
 //!
 //! # Driving it

@@ -92,11 +92,13 @@ counters! {
     Protocol user_repaired: "User messages delivered here through repair (anti-entropy), not the tree.",
     Protocol event_repairs: "Repair exchanges of recent user messages started.",
     Protocol query_answers_in: "Query acknowledgements and responses received for this node's queries (duplicates dropped).",
+    Protocol query_nudges: "Nudges sent to members whose response to this node's query had not arrived.",
     Protocol query_answers_relayed: "Query answers this node relayed to their origin.",
     Local events_dropped: "Events dropped because the driver did not drain them.",
     Local user_outputs_dropped: "User events and query outputs dropped because the driver did not drain them.",
     Local user_retention_shed: "Messages dropped from the retention window for space before their time.",
     Local user_flood_queue_full: "User messages dropped from a full flood queue.",
+    Local user_announcements_shed: "Announcements not queued because a lazy link already had 4,096 waiting.",
     Local user_missing_full: "Announcements ignored because too many announced messages were awaited.",
     Local user_origins_evicted: "Origins whose delivery window was forgotten to make room for others.",
     Local gossip_queue_full: "Membership news dropped from a full gossip queue (anti-entropy repairs it).",
@@ -246,6 +248,8 @@ drop_reasons! {
     UnsolicitedRepair = "unsolicited_repair",
     /// Broadcast-tree traffic (grafts, link requests) from an address that is no live member's.
     UnknownPeer = "unknown_peer",
+    /// A user message or query answer from a name that is no live member's.
+    UnknownOrigin = "unknown_origin",
     /// A query whose filter does not compile within the limits.
     BadFilter = "bad_filter",
     /// A user message payload over `max_event_bytes`, or a bad event name.

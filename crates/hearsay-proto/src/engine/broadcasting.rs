@@ -160,6 +160,17 @@ impl Engine {
         {
             return self.stats.refuse(DropReason::BadEvent);
         }
+        // Only members send: a message from a name this node does not know as a live member
+        // (or from an earlier start of one) is dropped; repair brings it once the origin is
+        // known, if it was real.
+        match self.members.by_name(msg.id.origin.as_str()) {
+            Some(m) if m.state.is_live() && m.generation <= msg.id.generation => {}
+            Some(m) if m.generation > msg.id.generation => {
+                self.stats.user_stale += 1;
+                return;
+            }
+            _ => return self.stats.refuse(DropReason::UnknownOrigin),
+        }
         self.user_activate(now);
         let tree = self.config.event_mode == EventMode::Tree;
         let seen = if msg.id.origin == self.members.local().name {
@@ -234,7 +245,8 @@ impl Engine {
                     };
                     self.send_user(to, m);
                 }
-                self.user.tree.announce(now, &msg.id, msg.hops, from);
+                self.stats.user_announcements_shed +=
+                    self.user.tree.announce(now, &msg.id, msg.hops, from);
             }
         }
     }

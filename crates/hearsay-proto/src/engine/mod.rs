@@ -6,8 +6,8 @@
 //!
 //! # Contract
 //! - `now` never goes backwards between calls.
-//! - After any `handle_*` call or command, the driver drains [`Engine::poll_transmit`] and
-//!   [`Engine::poll_event`], then sleeps until [`Engine::poll_timeout`] (or until input arrives)
+//! - After any `handle_*` call or command, the driver drains [`Engine::poll_transmit`],
+//!   [`Engine::poll_event`], [`Engine::poll_store_event`] and [`Engine::poll_user`], then sleeps until [`Engine::poll_timeout`] (or until input arrives)
 //!   and calls [`Engine::handle_timeout`]. Spurious or late timeouts are harmless.
 //! - A [`Transmit`] of kind [`TransmitKind::Stream`] is one reliable message: the driver delivers
 //!   it whole (for example as a length-prefixed frame over TCP) and hands it to the receiver's
@@ -24,6 +24,10 @@
 //! | `StateUpdate` (12), `KvUpdate` (13) | datagram or stream | `engine/store_spread.rs` | `store/node_state.rs`, `store/kv.rs` |
 //! | `StoreHashes` (14), `KvEntries` (15), `StateEntries` (16) | stream | `engine/store_repair.rs` | `store/tree.rs` |
 //! | `KvCopy` (17), `KvHeld` (18) | stream | `engine/store_copies.rs` | `store/schedule.rs` (`Copies`) |
+//! | `UserMsg` (19) | datagram or stream | `engine/broadcasting.rs` (queries: `engine/querying.rs`) | `user/dedupe.rs`, `user/retention.rs`, `user/tree.rs`, `user/flood.rs` |
+//! | `IHave` (20), `Graft` (21), `Prune` (22) | datagram | `engine/broadcasting.rs` | `user/tree.rs` |
+//! | `QueryAnswer` (23), `QueryNudge` (25) | datagram or stream | `engine/querying.rs` | `user/queries.rs` |
+//! | `EventSummary` (24) | stream | `engine/event_repair.rs` | `user/dedupe.rs`, `user/retention.rs` |
 //!
 //! | timer ([`crate::timer::Timer`]) | runs in | state it reads |
 //! |---|---|---|
@@ -37,9 +41,14 @@
 //! | `StorePush` | `engine/store_repair.rs` | `store/schedule.rs` (`PushSchedule`) |
 //! | `CopyWait` | `engine/store_copies.rs` | `store/schedule.rs` (`Copies`) |
 //! | `StateTtl`, `StateTombstone`, `KvGc` | `engine/store_commands.rs` | `store/schedule.rs` |
+//! | `TreeFlush`, `TreeGraft`, `TreeLinks` | `engine/broadcasting.rs` | `user/tree.rs` |
+//! | `EventRepair` | `engine/event_repair.rs` | `user/retention.rs`, `user/dedupe.rs` |
+//! | `QueryDeadline` | `engine/querying.rs` | `user/queries.rs` |
 //!
 //! Commands: membership ones (`join`, `leave`, `set_meta`, `restore`) are here; the stores'
-//! (`state_*`, `kv_*`) are in `engine/store_commands.rs` and `engine/store_copies.rs`.
+//! (`state_*`, `kv_*`) are in `engine/store_commands.rs` and `engine/store_copies.rs`; user
+//! events (`broadcast`, `poll_user`) in `engine/broadcasting.rs`, queries (`query`,
+//! `respond`) in `engine/querying.rs`.
 
 mod broadcasting;
 mod claims;
@@ -345,6 +354,7 @@ impl Engine {
                         Message::Graft(g) => self.on_graft(now, from, g),
                         Message::Prune(p) => self.on_prune(now, from, p),
                         Message::QueryAnswer(a) => self.on_query_answer(now, from, a),
+                        Message::QueryNudge(n) => self.on_query_nudge(now, n),
                         _ => {}
                     }
                 }

@@ -15,7 +15,7 @@ use crate::user::{
     Answer, AnswerError, Answerable, IncomingQuery, MsgId, Noted, Payload, QueryParams, QueryReply,
     UserOutput,
 };
-use crate::wire::{Message, QueryAnswer, QueryHeader, UserMsg};
+use crate::wire::{Message, QueryAnswer, QueryHeader, QueryNudge, UserMsg};
 
 /// Longest query timeout.
 const MAX_QUERY_TIMEOUT: Duration = Duration::from_secs(3600);
@@ -61,7 +61,10 @@ impl Engine {
         };
         let msg = self.new_user_msg(&params.name, params.payload, Some(header));
         let seq = msg.id.seq;
-        self.user.queries.ask(seq, now, params.timeout, expected);
+        let nudge_every = (params.timeout / 8).max(self.config.graft_timeout * 2);
+        self.user
+            .queries
+            .ask(seq, now, params.timeout, nudge_every, expected);
         self.originate(now, msg);
         self.finish_queries(now);
         Ok(seq)
@@ -115,6 +118,7 @@ impl Engine {
             relay_factor: q.relay_factor,
             deadline,
             responded: false,
+            kept: None,
         };
         self.user.queries.expire(now);
         self.user
@@ -154,6 +158,14 @@ impl Engine {
         };
         if query.origin == me {
             return self.note_answer(now, answer);
+        }
+        if let Some(p) = &answer.response {
+            let small = crate::wire::encoded_len(&Message::QueryAnswer(answer.clone()))
+                + crate::wire::DATAGRAM_HEADER_BYTES
+                <= self.config.max_datagram_bytes;
+            if small {
+                self.user.queries.keep_response(query, Arc::clone(p));
+            }
         }
         let origin = query.origin.clone();
         let relays = self
@@ -200,6 +212,14 @@ impl Engine {
         if answer.query.origin != me.name || answer.query.generation != me.generation {
             return self.stats.user_stale += 1;
         }
+        // Answers come from members only: a forged responder name is not counted.
+        if !self
+            .members
+            .by_name(answer.responder.as_str())
+            .is_some_and(|m| m.state.is_live())
+        {
+            return self.stats.refuse(DropReason::UnknownOrigin);
+        }
         let seq = answer.query.seq;
         let response = answer.response.is_some();
         match self.user.queries.note(seq, &answer.responder, response) {
@@ -232,11 +252,51 @@ impl Engine {
         }
     }
 
-    /// Timer [`crate::timer::Timer::QueryDeadline`]: queries whose timeout passed end.
+    /// Timer [`crate::timer::Timer::QueryDeadline`]: queries whose timeout passed end; the
+    /// silent members of the others are nudged.
     pub(super) fn query_deadline_timer(&mut self, now: Instant) {
         if self.user.queries.deadline().is_none_or(|d| d > now) {
             return;
         }
         self.finish_queries(now);
+        let me = self.members.local();
+        let (origin, generation) = (me.name.clone(), me.generation);
+        for (seq, silent) in self.user.queries.due_nudges(now) {
+            let query = MsgId {
+                origin: origin.clone(),
+                generation,
+                seq,
+            };
+            for name in silent {
+                let Some(m) = self.members.by_name(name.as_str()) else {
+                    continue;
+                };
+                if !m.state.is_live() || name == origin {
+                    continue;
+                }
+                let to = m.addr;
+                self.stats.query_nudges += 1;
+                let nudge = QueryNudge {
+                    query: query.clone(),
+                };
+                self.send_user(to, Message::QueryNudge(nudge));
+            }
+        }
+    }
+
+    /// The origin lacks this node's response: send the kept one again, to the query's reply
+    /// address (whoever sent the nudge).
+    pub(super) fn on_query_nudge(&mut self, now: Instant, nudge: QueryNudge) {
+        let Some((reply_to, response)) = self.user.queries.kept(&nudge.query, now) else {
+            return;
+        };
+        let answer = QueryAnswer {
+            query: nudge.query,
+            responder: self.members.local().name.clone(),
+            response: Some(response),
+            relay_to: None,
+            relayed: false,
+        };
+        self.send_user(reply_to, Message::QueryAnswer(answer));
     }
 }

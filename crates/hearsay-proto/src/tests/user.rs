@@ -319,3 +319,90 @@ fn bad_calls_get_errors_that_name_the_limit() {
         Err(CommandError::UnknownQuery)
     );
 }
+
+#[test]
+fn nudges_recover_responses_lost_to_loss() {
+    let mut net = cluster(20, Config::lan(20));
+    net.auto_respond = true;
+    let mut draw = 7u64;
+    net.lose = Box::new(move |_, _| {
+        draw = draw
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (draw >> 33) % 100 < 20
+    });
+    let now = net.now;
+    net.engine(0)
+        .query(now, QueryParams::new("all", &b""[..], secs(10)))
+        .unwrap();
+    net.drain(0);
+    net.run_for(secs(10));
+    let done = net.nodes[0]
+        .user
+        .iter()
+        .find_map(|o| match o {
+            UserOutput::Done(s) => Some(s.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert!(!done.timed_out, "{done:?}");
+    assert_eq!(done.responses, 20);
+    assert!(
+        net.nodes[0].engine.stats().query_nudges > 0,
+        "20% loss needed nudges"
+    );
+}
+
+#[test]
+fn messages_and_answers_from_strangers_are_counted_and_dropped() {
+    use crate::DropReason;
+    use crate::wire::{self, Message, QueryAnswer, UserMsg};
+    let mut net = cluster(3, Config::lan(3));
+    let now = net.now;
+    let seq = net
+        .engine(0)
+        .query(now, QueryParams::new("q", &b""[..], secs(5)))
+        .unwrap();
+    let stranger = crate::user::MsgId {
+        origin: Name::new("mallory").unwrap(),
+        generation: 1,
+        seq: 1,
+    };
+    let forged = [
+        Message::UserMsg(UserMsg {
+            id: stranger.clone(),
+            hops: 0,
+            name: "rm -rf".into(),
+            payload: vec![0; 10].into(),
+            query: None,
+        }),
+        Message::QueryAnswer(QueryAnswer {
+            query: crate::user::MsgId {
+                origin: Name::new("node-0").unwrap(),
+                generation: 1,
+                seq,
+            },
+            responder: Name::new("mallory").unwrap(),
+            response: Some(vec![1].into()),
+            relay_to: None,
+            relayed: false,
+        }),
+    ];
+    let mut bytes = Vec::new();
+    wire::start_datagram(&mut bytes);
+    for m in &forged {
+        wire::encode_message(m, &mut bytes);
+    }
+    let from = "10.9.9.9:1".parse().unwrap();
+    net.engine(0).handle_datagram(now, from, &bytes);
+    let stats = net.engine(0).stats().clone();
+    assert_eq!(stats.dropped(DropReason::UnknownOrigin), 2);
+    assert_eq!(stats.user_delivered, 0);
+    assert!(
+        !net.nodes[0]
+            .user
+            .iter()
+            .any(|o| matches!(o, UserOutput::Event(_))),
+        "nothing from mallory reached the application"
+    );
+}

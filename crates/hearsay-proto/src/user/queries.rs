@@ -4,13 +4,15 @@
 //! A query this node asked knows, from this node's view when it was sent, which members
 //! should answer (alive, matching the filter). It ends as soon as each of them has responded
 //! or died, or at its timeout, whichever comes first: nobody waits for a timeout when the
-//! answers are all in. Both tables are bounded.
+//! answers are all in. Until then, every `nudge_every` it nudges the members whose response
+//! it lacks, and they send it again (a lost datagram costs one nudge interval, not the
+//! query). Both tables are bounded.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use super::model::{MsgId, QuerySummary};
+use super::model::{MsgId, Payload, QuerySummary};
 use crate::name::Name;
 
 /// Where one expected member stands.
@@ -27,6 +29,8 @@ struct Expected {
 pub(crate) struct Asked {
     started: Instant,
     deadline: Instant,
+    nudge_at: Instant,
+    nudge_every: Duration,
     expected: HashMap<Name, Expected>,
 }
 
@@ -57,6 +61,9 @@ pub(crate) struct Answerable {
     pub relay_factor: u8,
     pub deadline: Instant,
     pub responded: bool,
+    /// The response, kept to send again when nudged (only a small one: a large one went
+    /// over a reliable stream).
+    pub kept: Option<Payload>,
 }
 
 pub(crate) struct Queries {
@@ -83,12 +90,21 @@ impl Queries {
         self.asked.len() < self.max_asked
     }
 
-    pub fn ask(&mut self, seq: u64, now: Instant, timeout: Duration, expected: Vec<Name>) {
+    pub fn ask(
+        &mut self,
+        seq: u64,
+        now: Instant,
+        timeout: Duration,
+        nudge_every: Duration,
+        expected: Vec<Name>,
+    ) {
         self.asked.insert(
             seq,
             Asked {
                 started: now,
                 deadline: now + timeout,
+                nudge_at: now + nudge_every,
+                nudge_every,
                 expected: expected
                     .into_iter()
                     .map(|n| (n, Expected::default()))
@@ -172,8 +188,50 @@ impl Queries {
             .collect()
     }
 
+    /// The next deadline or nudge.
     pub fn deadline(&self) -> Option<Instant> {
-        self.asked.values().map(|q| q.deadline).min()
+        self.asked
+            .values()
+            .map(|q| q.deadline.min(q.nudge_at))
+            .min()
+    }
+
+    /// Queries due for a nudge at `now`, each with the expected members that have not
+    /// responded (and did not depart).
+    pub fn due_nudges(&mut self, now: Instant) -> Vec<(u64, Vec<Name>)> {
+        let mut out = Vec::new();
+        for (&seq, q) in &mut self.asked {
+            if q.nudge_at > now || q.deadline <= now {
+                continue;
+            }
+            q.nudge_at = now + q.nudge_every;
+            let silent: Vec<Name> = q
+                .expected
+                .iter()
+                .filter(|(_, e)| !e.responded && !e.departed && !e.extra)
+                .map(|(n, _)| n.clone())
+                .collect();
+            if !silent.is_empty() {
+                out.push((seq, silent));
+            }
+        }
+        out
+    }
+
+    /// The received query `id`'s kept response, to send again when its origin nudges.
+    pub fn kept(&self, id: &MsgId, now: Instant) -> Option<(SocketAddr, Payload)> {
+        let a = self.answerable.get(id)?;
+        if now > a.deadline {
+            return None;
+        }
+        Some((a.reply_to, a.kept.clone()?))
+    }
+
+    /// Keeps the response to `id` for nudges.
+    pub fn keep_response(&mut self, id: &MsgId, response: Payload) {
+        if let Some(a) = self.answerable.get_mut(id) {
+            a.kept = Some(response);
+        }
     }
 
     /// Remembers a received query, so that the application can answer it until `deadline`.
@@ -239,6 +297,7 @@ mod tests {
             1,
             t0,
             Duration::from_secs(10),
+            Duration::from_secs(1),
             vec![name("a"), name("b"), name("c")],
         );
         assert_eq!(q.note(1, &name("a"), false), Noted::New);
@@ -246,6 +305,16 @@ mod tests {
         assert_eq!(q.note(1, &name("a"), true), Noted::Duplicate);
         assert_eq!(q.note(1, &name("b"), true), Noted::New);
         assert!(q.finished(t0).is_empty());
+        assert_eq!(
+            q.deadline(),
+            Some(t0 + Duration::from_secs(1)),
+            "a nudge is due first"
+        );
+        assert_eq!(
+            q.due_nudges(t0 + Duration::from_secs(1)),
+            vec![(1, vec![name("c")])],
+            "only the silent one is nudged"
+        );
         q.departed("c");
         let done = q.finished(t0 + Duration::from_millis(5));
         assert_eq!(done.len(), 1);
@@ -260,7 +329,13 @@ mod tests {
     fn the_timeout_ends_a_query_with_the_silent_named() {
         let t0 = crate::test_epoch();
         let mut q = Queries::new(4, 4);
-        q.ask(7, t0, Duration::from_secs(1), vec![name("a"), name("b")]);
+        q.ask(
+            7,
+            t0,
+            Duration::from_secs(1),
+            Duration::from_secs(2),
+            vec![name("a"), name("b")],
+        );
         q.note(7, &name("a"), true);
         assert_eq!(q.deadline(), Some(t0 + Duration::from_secs(1)));
         let s = q.finished(t0 + Duration::from_secs(1)).remove(0);

@@ -22,6 +22,8 @@ use crate::name::Name;
 
 /// Announcers remembered per missing message.
 const MAX_ANNOUNCERS: usize = 4;
+/// Announcements waiting per link, at most (a burst beyond it is shed; repair covers it).
+const MAX_WAITING_ANNOUNCEMENTS: usize = 4096;
 
 /// One tree link.
 #[derive(Debug)]
@@ -178,10 +180,22 @@ impl Tree {
     }
 
     /// Queues an announcement of `id` (delivered at `hops`) on every lazy link but `except`.
-    pub fn announce(&mut self, now: Instant, id: &MsgId, hops: u32, except: Option<SocketAddr>) {
+    /// Returns how many were shed because a link's queue was full.
+    pub fn announce(
+        &mut self,
+        now: Instant,
+        id: &MsgId,
+        hops: u32,
+        except: Option<SocketAddr>,
+    ) -> u64 {
         let mut any = false;
+        let mut shed = 0;
         for l in &mut self.links {
             if !l.eager && Some(l.addr) != except {
+                if l.ihave.len() >= MAX_WAITING_ANNOUNCEMENTS {
+                    shed += 1;
+                    continue;
+                }
                 l.ihave.push((id.clone(), hops));
                 any = true;
             }
@@ -189,6 +203,7 @@ impl Tree {
         if any && self.flush_due.is_none() {
             self.flush_due = Some(now + self.flush_interval);
         }
+        shed
     }
 
     pub fn flush_deadline(&self) -> Option<Instant> {

@@ -42,7 +42,7 @@
 //! | 10   | `SyncBuckets`  | hashes                                                        |
 //! | 11   | `SyncEntries`  | buckets, flags (bit 0 reply), members                         |
 //! | 12-18| store messages | see `codec/store.rs`                                          |
-//! | 19-24| user messages  | see `codec/user.rs`                                           |
+//! | 19-25| user messages  | see `codec/user.rs`                                           |
 //!
 //! A member record is name, addr, generation, incarnation, state, meta.
 //!

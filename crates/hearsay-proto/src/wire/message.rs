@@ -13,7 +13,7 @@ use std::sync::Arc;
 use super::store_message::{
     KvCopy, KvEntries, KvHeld, KvUpdate, StateEntries, StateUpdate, StoreHashes,
 };
-use super::user_message::{EventSummary, Graft, IHave, Prune, QueryAnswer, UserMsg};
+use super::user_message::{EventSummary, Graft, IHave, Prune, QueryAnswer, QueryNudge, UserMsg};
 use crate::name::Name;
 
 /// Opaque application metadata attached to a member (shared, cheap to clone).
@@ -256,4 +256,6 @@ pub enum Message {
     QueryAnswer(QueryAnswer),
     /// See [`EventSummary`] (stream only).
     EventSummary(EventSummary),
+    /// See [`QueryNudge`].
+    QueryNudge(QueryNudge),
 }

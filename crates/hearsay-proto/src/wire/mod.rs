@@ -25,5 +25,5 @@ pub use store_message::{
 };
 pub use user_message::{
     EventSummary, Graft, IHave, MAX_EVENT_NAME_BYTES, MAX_GAPS, MAX_IDS, MAX_PAYLOAD_WIRE_BYTES,
-    OriginSummary, Prune, QueryAnswer, QueryHeader, UserMsg,
+    OriginSummary, Prune, QueryAnswer, QueryHeader, QueryNudge, UserMsg,
 };

@@ -87,6 +87,14 @@ pub struct QueryAnswer {
     pub relayed: bool,
 }
 
+/// The origin of a query to a member whose response it lacks: "send it again" (to the
+/// query's reply address, never to the sender of this message).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryNudge {
+    /// The query.
+    pub query: MsgId,
+}
+
 /// What one origin's messages a node has delivered, for repair.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OriginSummary {

@@ -43,6 +43,7 @@ pub(super) mod kind {
     pub const PRUNE: u8 = 22;
     pub const QUERY_ANSWER: u8 = 23;
     pub const EVENT_SUMMARY: u8 = 24;
+    pub const QUERY_NUDGE: u8 = 25;
 }
 
 const WANT_NACK: u8 = 1;
@@ -57,7 +58,7 @@ pub(super) const MIN_MEMBER_BYTES: usize = 13;
 
 /// Whether this codec knows the kind.
 pub(super) fn is_known(kind: u8) -> bool {
-    (kind::PING..=kind::EVENT_SUMMARY).contains(&kind)
+    (kind::PING..=kind::QUERY_NUDGE).contains(&kind)
 }
 
 /// Whether the kind is news (about a member, or a store update): the kinds a receiver may
@@ -102,6 +103,7 @@ pub(super) fn kind_of(msg: &Message) -> u8 {
         Message::Prune(_) => kind::PRUNE,
         Message::QueryAnswer(_) => kind::QUERY_ANSWER,
         Message::EventSummary(_) => kind::EVENT_SUMMARY,
+        Message::QueryNudge(_) => kind::QUERY_NUDGE,
     }
 }
 
@@ -191,6 +193,7 @@ pub(super) fn body_len(msg: &Message) -> usize {
         Message::Prune(_) => 1,
         Message::QueryAnswer(m) => user::answer_len(m),
         Message::EventSummary(m) => user::summary_len(m),
+        Message::QueryNudge(m) => user::nudge_len(m),
     }
 }
 
@@ -327,6 +330,7 @@ pub(super) fn put_body(msg: &Message, out: &mut Vec<u8>) {
         Message::Prune(m) => user::put_prune(out, m),
         Message::QueryAnswer(m) => user::put_answer(out, m),
         Message::EventSummary(m) => user::put_summary(out, m),
+        Message::QueryNudge(m) => user::put_nudge(out, m),
     }
 }
 
@@ -439,6 +443,7 @@ pub(super) fn decode_body(kind: u8, r: &mut Reader<'_>) -> Result<Message, Decod
         kind::PRUNE => Message::Prune(user::prune(r)?),
         kind::QUERY_ANSWER => Message::QueryAnswer(user::answer(r)?),
         kind::EVENT_SUMMARY => Message::EventSummary(user::summary(r)?),
+        kind::QUERY_NUDGE => Message::QueryNudge(user::nudge(r)?),
         other => return Err(DecodeError::UnknownKind(other)),
     })
 }

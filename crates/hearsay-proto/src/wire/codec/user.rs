@@ -8,6 +8,7 @@
 //! | 22   | `Prune`        | flags (bit 0 disconnect)                                          |
 //! | 23   | `QueryAnswer`  | query id, responder, flags (bit 0 response, bit 1 relay_to, bit 2 relayed), [payload], [address] |
 //! | 24   | `EventSummary` | flags (bit 0 reply), age_ms, count, then origins                  |
+//! | 25   | `QueryNudge`   | query id                                                          |
 //!
 //! An **id** is origin name, generation, sequence. An **event name** is a varint length (1 to
 //! [`MAX_EVENT_NAME_BYTES`]) and UTF-8. A **payload** is a varint length (at most
@@ -28,7 +29,7 @@ use crate::user::filter::{MAX_FILTER_KEY_BYTES, MAX_FILTER_TERMS, MAX_PATTERN_BY
 use crate::user::{MsgId, QueryFilter};
 use crate::wire::user_message::{
     EventSummary, Graft, IHave, MAX_EVENT_NAME_BYTES, MAX_GAPS, MAX_IDS, MAX_PAYLOAD_WIRE_BYTES,
-    OriginSummary, Prune, QueryAnswer, QueryHeader, UserMsg,
+    OriginSummary, Prune, QueryAnswer, QueryHeader, QueryNudge, UserMsg,
 };
 
 const QUERY: u8 = 1;
@@ -125,6 +126,10 @@ pub(super) fn summary_len(m: &EventSummary) -> usize {
     1 + varint_len(m.age_ms)
         + count_len(m.origins.len())
         + m.origins.iter().map(origin_len).sum::<usize>()
+}
+
+pub(super) fn nudge_len(m: &QueryNudge) -> usize {
+    id_len(&m.query)
 }
 
 // ---- encoding -------------------------------------------------------------------------------
@@ -227,6 +232,10 @@ pub(super) fn put_summary(out: &mut Vec<u8>, m: &EventSummary) {
             put_varint(out, u64::from(n));
         }
     }
+}
+
+pub(super) fn put_nudge(out: &mut Vec<u8>, m: &QueryNudge) {
+    put_id(out, &m.query);
 }
 
 // ---- decoding -------------------------------------------------------------------------------
@@ -380,4 +389,8 @@ pub(super) fn summary(r: &mut Reader<'_>) -> Result<EventSummary, DecodeError> {
         age_ms,
         origins,
     })
+}
+
+pub(super) fn nudge(r: &mut Reader<'_>) -> Result<QueryNudge, DecodeError> {
+    Ok(QueryNudge { query: id(r)? })
 }

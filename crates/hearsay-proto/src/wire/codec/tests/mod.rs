@@ -200,6 +200,9 @@ fn datagram_samples() -> Vec<Message> {
             ids: vec![msg_id("o", 1, 2)],
         }),
         Message::Prune(crate::wire::Prune { disconnect: true }),
+        Message::QueryNudge(crate::wire::QueryNudge {
+            query: msg_id("o", 1, 5),
+        }),
         Message::Prune(crate::wire::Prune { disconnect: false }),
         Message::QueryAnswer(crate::wire::QueryAnswer {
             query: msg_id("o", 1, 5),
