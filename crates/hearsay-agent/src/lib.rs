@@ -7,6 +7,7 @@
 //! [`schema`].
 
 pub mod duration;
+pub mod handler;
 pub mod http;
 pub mod logging;
 pub mod options;

@@ -7,13 +7,15 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use hearsay::{Config, Name};
+use hearsay::{Config, EventMode, Name};
 use serde::Deserialize;
 
 use crate::duration;
+use crate::handler::HandlerSpec;
 
 /// Settings as written in a config file or given as flags; everything optional.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -47,6 +49,20 @@ pub struct Settings {
     /// Longest wait for a graceful leave to spread before exiting, a duration such as `3s`
     /// or `500ms` (see [`crate::duration`]), at most an hour. Default: `3s`.
     pub leave_timeout: Option<String>,
+    /// Event handlers, `[KIND[:NAME]=]COMMAND` each (see [`crate::handler`]); a repeated
+    /// flag. Flags replace the file's list.
+    #[serde(default)]
+    pub handler: Vec<String>,
+    /// A handler still running after this long is killed, a duration such as `10s`, at most
+    /// an hour. Default: `10s`.
+    pub handler_timeout: Option<String>,
+    /// Handlers running at once, at most; further ones wait their turn. Default: 4.
+    pub handler_concurrency: Option<usize>,
+    /// How user events and queries spread: `tree` (default) or `flood`.
+    pub event_mode: Option<String>,
+    /// Largest user event or query payload (and query response), in bytes. Default: 1 MiB
+    /// (1048576); at most 16 MiB.
+    pub max_event_bytes: Option<usize>,
 }
 
 /// Checked settings, ready for [`crate::run`].
@@ -76,6 +92,16 @@ pub struct AgentOptions {
     pub log_format: LogFormat,
     /// Bound on the graceful leave.
     pub leave_timeout: Duration,
+    /// Event handlers, in the order given.
+    pub handlers: Vec<HandlerSpec>,
+    /// Bound on one handler's run.
+    pub handler_timeout: Duration,
+    /// Handlers running at once, at most.
+    pub handler_concurrency: NonZeroUsize,
+    /// How user events and queries spread.
+    pub event_mode: EventMode,
+    /// Largest user event or query payload, if not the preset's.
+    pub max_event_bytes: Option<usize>,
 }
 
 /// Protocol timing presets.
@@ -176,6 +202,15 @@ impl Settings {
             log_level: self.log_level.or(file.log_level),
             log_format: self.log_format.or(file.log_format),
             leave_timeout: self.leave_timeout.or(file.leave_timeout),
+            handler: if self.handler.is_empty() {
+                file.handler
+            } else {
+                self.handler
+            },
+            handler_timeout: self.handler_timeout.or(file.handler_timeout),
+            handler_concurrency: self.handler_concurrency.or(file.handler_concurrency),
+            event_mode: self.event_mode.or(file.event_mode),
+            max_event_bytes: self.max_event_bytes.or(file.max_event_bytes),
         }
     }
 
@@ -246,7 +281,51 @@ impl Settings {
                 });
             }
         };
-        let leave_timeout = leave_timeout(self.leave_timeout.as_deref())?;
+        let leave_timeout = bounded_duration(
+            "--leave-timeout",
+            self.leave_timeout.as_deref(),
+            Duration::from_secs(3),
+        )?;
+        let handlers = self
+            .handler
+            .iter()
+            .map(|h| {
+                h.parse::<HandlerSpec>().map_err(|e| OptionsError::Invalid {
+                    setting: "--handler",
+                    message: e.to_string(),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let handler_timeout = bounded_duration(
+            "--handler-timeout",
+            self.handler_timeout.as_deref(),
+            Duration::from_secs(10),
+        )?;
+        if handler_timeout.is_zero() {
+            return Err(OptionsError::Invalid {
+                setting: "--handler-timeout",
+                message: "must be longer than zero (for example 10s)".into(),
+            });
+        }
+        let event_mode = match self.event_mode.as_deref() {
+            None => EventMode::default(),
+            Some(m) => m.parse().map_err(|message| OptionsError::Invalid {
+                setting: "--event-mode",
+                message,
+            })?,
+        };
+        if self.max_event_bytes == Some(0) {
+            return Err(OptionsError::Invalid {
+                setting: "--max-event-bytes",
+                message: "must be at least 1 (the default is 1048576)".into(),
+            });
+        }
+        let handler_concurrency = NonZeroUsize::new(self.handler_concurrency.unwrap_or(4)).ok_or(
+            OptionsError::Invalid {
+                setting: "--handler-concurrency",
+                message: "must be at least 1".into(),
+            },
+        )?;
         Ok(AgentOptions {
             name,
             bind,
@@ -260,6 +339,11 @@ impl Settings {
             log_level: self.log_level,
             log_format,
             leave_timeout,
+            handlers,
+            handler_timeout,
+            handler_concurrency,
+            event_mode,
+            max_event_bytes: self.max_event_bytes,
         })
     }
 }
@@ -278,16 +362,18 @@ fn addr(
     })
 }
 
-/// `--leave-timeout`: a duration of at most an hour; 3 s when not given.
-fn leave_timeout(given: Option<&str>) -> Result<Duration, OptionsError> {
+/// `--leave-timeout` and `--handler-timeout`: a duration of at most an hour; `default` when
+/// not given.
+fn bounded_duration(
+    setting: &'static str,
+    given: Option<&str>,
+    default: Duration,
+) -> Result<Duration, OptionsError> {
     const LONGEST: Duration = Duration::from_secs(3600);
     let Some(text) = given else {
-        return Ok(Duration::from_secs(3));
+        return Ok(default);
     };
-    let invalid = |message: String| OptionsError::Invalid {
-        setting: "--leave-timeout",
-        message,
-    };
+    let invalid = |message: String| OptionsError::Invalid { setting, message };
     let timeout = duration::parse(text).map_err(|e| invalid(e.to_string()))?;
     if timeout > LONGEST {
         return Err(invalid(format!(
@@ -329,6 +415,31 @@ mod tests {
         assert_eq!(o.preset, Preset::Lan);
         assert_eq!(o.log_format, LogFormat::Human);
         assert_eq!(o.leave_timeout, Duration::from_secs(3));
+        assert!(o.handlers.is_empty());
+        assert_eq!(o.handler_timeout, Duration::from_secs(10));
+        assert_eq!(o.handler_concurrency.get(), 4);
+        assert_eq!(o.event_mode, EventMode::Tree);
+        assert_eq!(o.max_event_bytes, None);
+    }
+
+    #[test]
+    fn handlers_come_from_the_file_unless_given_as_flags() {
+        let f = file(
+            "name = \"a\"\nhandler = [\"user:deploy=./deploy.sh\", \"./log.sh\"]\n\
+             handler_timeout = \"2s\"\nhandler_concurrency = 2\n",
+        );
+        let o = Settings::default().over(f.clone()).resolve().unwrap();
+        assert_eq!(o.handlers.len(), 2);
+        assert_eq!(o.handlers[0].command, "./deploy.sh");
+        assert_eq!(o.handler_timeout, Duration::from_secs(2));
+        assert_eq!(o.handler_concurrency.get(), 2);
+        let flags = Settings {
+            handler: vec!["member-failed=./page.sh".into()],
+            ..Settings::default()
+        };
+        let o = flags.over(f).resolve().unwrap();
+        assert_eq!(o.handlers.len(), 1);
+        assert_eq!(o.handlers[0].command, "./page.sh");
     }
 
     #[test]
@@ -422,5 +533,33 @@ mod tests {
             ..base()
         });
         assert!(e.contains("--leave-timeout") && e.contains("1h"), "{e}");
+        let e = bad(Settings {
+            handler: vec!["member-join:x=./a.sh".into()],
+            ..base()
+        });
+        assert!(e.starts_with("--handler: 'member-join:x=./a.sh'"), "{e}");
+        let e = bad(Settings {
+            handler_timeout: Some("0s".into()),
+            ..base()
+        });
+        assert!(e.starts_with("--handler-timeout: must be longer"), "{e}");
+        let e = bad(Settings {
+            handler_concurrency: Some(0),
+            ..base()
+        });
+        assert!(e.starts_with("--handler-concurrency"), "{e}");
+        let e = bad(Settings {
+            event_mode: Some("gossip".into()),
+            ..base()
+        });
+        assert!(
+            e.starts_with("--event-mode: event mode 'gossip' is unknown; use tree or flood"),
+            "{e}"
+        );
+        let e = bad(Settings {
+            max_event_bytes: Some(0),
+            ..base()
+        });
+        assert!(e.starts_with("--max-event-bytes"), "{e}");
     }
 }

@@ -13,6 +13,7 @@ use std::time::Duration;
 use hearsay::{EventKind, Events, Node, NodeConfig};
 use tokio::sync::oneshot;
 
+use crate::handler::{HandlerOptions, HandlerStats, Runner, spawn_feed};
 use crate::http::{self, Control};
 use crate::options::AgentOptions;
 use crate::persist::{DataDir, PersistError, Saved};
@@ -88,7 +89,19 @@ pub async fn run(options: AgentOptions) -> Result<(), AgentError> {
     config.leave_timeout = options.leave_timeout;
     // The map is kept beside state.json (as kv.redb): a put is acknowledged once durable.
     config.data_dir = options.data_dir.clone();
+    config.protocol.event_mode = options.event_mode;
+    if let Some(max) = options.max_event_bytes {
+        config.protocol.max_event_bytes = max;
+    }
     let max_value_bytes = config.protocol.max_value_bytes;
+    let max_event_bytes = config.protocol.max_event_bytes;
+    let handler_options = HandlerOptions {
+        specs: options.handlers.clone(),
+        timeout: options.handler_timeout,
+        concurrency: options.handler_concurrency,
+        // A query handler's output is its response, which the engine bounds like a payload.
+        max_output_bytes: max_event_bytes,
+    };
     let node = Node::start(config).await?;
     // The new generation is on disk before anyone hears of it.
     save(&node, data_dir.as_deref()).await;
@@ -100,7 +113,11 @@ pub async fn run(options: AgentOptions) -> Result<(), AgentError> {
             source,
         })?;
     let http_addr = http_listener.local_addr().unwrap_or(options.http_addr);
-    let control = Control::new().with_max_value_bytes(max_value_bytes);
+    let handler_stats = Arc::new(HandlerStats::default());
+    let control = Control::new()
+        .with_max_value_bytes(max_value_bytes)
+        .with_max_event_bytes(max_event_bytes)
+        .with_handler_stats(handler_stats.clone());
     let (stop_http, http_stopped) = oneshot::channel::<()>();
     let api = tokio::spawn(http::serve(
         http_listener,
@@ -136,6 +153,10 @@ pub async fn run(options: AgentOptions) -> Result<(), AgentError> {
     );
     // Subscribed before joining, so that no change goes unlogged or unsaved.
     let logger = tokio::spawn(log_events(node.events()));
+    if !handler_options.specs.is_empty() {
+        let runner = Runner::start(&handler_options, node.name(), handler_stats);
+        spawn_feed(&node, runner);
+    }
     let saver = tokio::spawn(save_on_change(
         node.clone(),
         node.events(),

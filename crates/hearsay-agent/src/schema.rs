@@ -45,12 +45,30 @@
 //! Store errors: 400 for a bad key or query, 404 for an absent key, 409 once the node has
 //! left, 413 for a value over `max_value_bytes` (1 MiB by default), 500 when a write could not
 //! be made durable, 504 when `wait_for` members did not confirm in time.
+//!
+//! The application's own messages. Names are 1 to 128 bytes of UTF-8, percent-encoded in
+//! paths; payloads are the raw request body, and in JSON a [`ValueField`]:
+//!
+//! | endpoint | answer |
+//! |---|---|
+//! | `POST /v1/event/{name}` with the payload as the body | [`EventSent`]; 413 over `max_event_bytes` (1 MiB by default), 400 for a bad name |
+//! | `GET /v1/watch/event[?prefix=P]` | server-sent events: [`UserEvent`]s named `event`, and [`Missed`] |
+//! | `POST /v1/query/{name}[?node=N][&meta=KEY=REGEX][&state=KEY=REGEX][&timeout=D][&relay_factor=K][&ack=false]` with the payload as the body | server-sent events: [`QueryAnswer`]s named `ack` and `response`, then one [`QueryDone`] named `done`; 400 for a bad filter or parameter |
+//! | `GET /v1/events?user=true` | membership events as above, plus [`UserEvent`]s named `event` and [`QueryReceived`]s named `query` |
+//!
+//! `node` and `meta` and `state` may be repeated: a member must be one of the `node`s (when
+//! any are given) and match every `meta` and `state` pattern (against its metadata pairs and
+//! its replicated state).
 
 mod store;
+mod user;
 
 pub use store::{
     KvChange, KvItem, KvWrite, StateChange, StateDelete, StateItem, StateWrite, Store, ValueField,
     stamp_unix_ms,
+};
+pub use user::{
+    AnswerKind, EventSent, MessageId, QueryAnswer, QueryDone, QueryReceived, UserEvent,
 };
 
 use std::collections::BTreeMap;
@@ -76,6 +94,9 @@ pub const ENDPOINTS: &[&str] = &[
     "GET /v1/state?prefix=P[&node=NAME|&all=true]",
     "GET /v1/watch/kv?prefix=P (server-sent events)",
     "GET /v1/watch/state?prefix=P (server-sent events)",
+    "POST /v1/event/{name} (body = payload)",
+    "GET /v1/watch/event?prefix=P (server-sent events)",
+    "POST /v1/query/{name}?node=N&meta=KEY=REGEX&state=KEY=REGEX&timeout=D&relay_factor=K&ack=false (body = payload; answers as server-sent events)",
 ];
 
 /// A member's record as the answering node sees it.
@@ -428,6 +449,12 @@ pub struct TransportCounters {
     pub fault_dropped: u64,
     /// Datagrams delayed by fault injection.
     pub fault_delayed: u64,
+    /// Answers to this node's queries dropped because the asker did not read them.
+    #[serde(default)]
+    pub query_replies_shed: u64,
+    /// User events and query outputs the engine dropped because the node's task fell behind.
+    #[serde(default)]
+    pub user_outputs_missed: u64,
 }
 
 /// Every error answer: what was wrong and what to do.

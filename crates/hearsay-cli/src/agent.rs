@@ -19,7 +19,8 @@ const USAGE: u8 = 2;
 #[command(after_help = "Examples:\n  \
 hearsay agent --name a --bind 127.0.0.1:7946 --http-addr 127.0.0.1:7947\n  \
 hearsay agent --name b --bind 127.0.0.1:7956 --http-addr 127.0.0.1:7957 --join 127.0.0.1:7946\n  \
-hearsay agent --config /etc/hearsay/agent.toml --data-dir /var/lib/hearsay")]
+hearsay agent --config /etc/hearsay/agent.toml --data-dir /var/lib/hearsay\n  \
+hearsay agent --name a --handler 'member-failed=./page.sh' --handler 'query:load=cat /proc/loadavg'")]
 pub struct AgentArgs {
     /// TOML file with any of the settings below.
     #[arg(long, value_name = "FILE")]
@@ -62,6 +63,28 @@ pub struct AgentArgs {
     /// [default: 3s].
     #[arg(long, value_name = "DURATION")]
     leave_timeout: Option<String>,
+    /// Run COMMAND (through `sh -c`) on events; repeatable. KIND is one of member-join,
+    /// member-leave, member-failed, member-update, user, query (none: every kind); NAME limits
+    /// user and query handlers to that event or query name, or with a trailing `*` to names
+    /// starting with it. The payload (or the member, one tab-separated line) is on stdin;
+    /// HEARSAY_EVENT, HEARSAY_SELF_NAME and HEARSAY_USER_EVENT or HEARSAY_QUERY_NAME are set.
+    /// A query handler's stdout is the response.
+    #[arg(long, value_name = "[KIND[:NAME]=]COMMAND")]
+    handler: Vec<String>,
+    /// A handler still running after this long is killed (with its children) [default: 10s].
+    #[arg(long, value_name = "DURATION")]
+    handler_timeout: Option<String>,
+    /// Handlers running at once, at most; the next wait their turn [default: 4].
+    #[arg(long, value_name = "N")]
+    handler_concurrency: Option<usize>,
+    /// How user events and queries spread: tree (a broadcast tree, about one copy per member)
+    /// or flood (gossip rounds, Serf's way) [default: tree].
+    #[arg(long, value_name = "MODE")]
+    event_mode: Option<String>,
+    /// Largest user event or query payload (and query response), in bytes, at most 16 MiB
+    /// [default: 1048576].
+    #[arg(long, value_name = "BYTES")]
+    max_event_bytes: Option<usize>,
 }
 
 /// Runs the agent until it leaves.
@@ -125,6 +148,11 @@ fn settings(args: AgentArgs) -> Result<Settings, String> {
         log_level: args.log_level,
         log_format: args.log_format,
         leave_timeout: args.leave_timeout,
+        handler: args.handler,
+        handler_timeout: args.handler_timeout,
+        handler_concurrency: args.handler_concurrency,
+        event_mode: args.event_mode,
+        max_event_bytes: args.max_event_bytes,
     };
     let file = match &args.config {
         Some(path) => Settings::from_file(path).map_err(|e| e.to_string())?,

@@ -12,8 +12,8 @@ use clap::{Parser, Subcommand};
 /// hearsay: cluster membership and failure detection by gossip (SWIM + Lifeguard).
 ///
 /// `hearsay demo` runs a cluster on this machine's loopback and shows it at work.
-/// `hearsay agent` runs a node; `members`, `member`, `join`, `leave`, `monitor`, `info`, `kv`
-/// and `state` talk to a running agent over its HTTP API. `hearsay sim` runs many real protocol engines on a
+/// `hearsay agent` runs a node; `members`, `member`, `join`, `leave`, `monitor`, `info`, `kv`,
+/// `state`, `event` and `query` talk to a running agent over its HTTP API. `hearsay sim` runs many real protocol engines on a
 /// simulated network, deterministically from a seed, and reports what happened.
 #[derive(Debug, Parser)]
 #[command(name = "hearsay", version, propagate_version = true)]

@@ -334,6 +334,43 @@ fn monitor_prints_a_line_when_a_node_joins() {
 }
 
 #[test]
+fn monitor_prints_user_events_and_queries_as_they_arrive() {
+    let agent = Agent::start(&["a"]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hearsay"))
+        .args(["monitor", "--http-addr", &agent.http.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let greeting = read_lines(child.stderr.take().unwrap());
+    let lines = read_lines(child.stdout.take().unwrap());
+    greeting.recv_timeout(PATIENCE).expect("a greeting");
+
+    let node = &agent.nodes[0];
+    agent.runtime.block_on(async {
+        node.broadcast("deploy", &b"v1.2"[..]).await.unwrap();
+        // Asks only itself; nobody answers, and the monitor does not answer for it.
+        let params = hearsay::QueryParams::new("who", &b"?"[..], Duration::from_millis(200));
+        let summary = node.query(params).await.unwrap().collect().await.unwrap().1;
+        assert_eq!((summary.expected, summary.responses), (1, 0));
+    });
+    let event = lines.recv_timeout(PATIENCE);
+    let query = lines.recv_timeout(PATIENCE);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let event = event.expect("a line for the event");
+    assert!(
+        event.ends_with("  event      deploy  from a  hops 0  v1.2"),
+        "{event}"
+    );
+    let query = query.expect("a line for the query");
+    assert!(
+        query.ends_with("  query      who  from a  hops 0  ?"),
+        "{query}"
+    );
+}
+
+#[test]
 fn leave_leaves_and_tells_the_agent() {
     let agent = Agent::start(&["a", "b"]);
     let text = stdout(&agent.run(&["leave"]));

@@ -5,8 +5,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use hearsay_proto::user::{MsgId, Payload, QueryParams, QueryReply, QuerySummary};
 use hearsay_proto::{CommandError, Key, KvEntry, Meta, Value};
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::error::NodeError;
 use crate::info::{MemberDetail, MemberInfo, NodeInfo, OwnerKeys};
@@ -22,6 +23,7 @@ pub(crate) enum Command {
     Leave(oneshot::Sender<()>),
     Shutdown(oneshot::Sender<()>),
     Replicated(ReplicatedCommand),
+    User(UserCommand),
 }
 
 /// A request about the replicated data: this node's per-node state and the cluster-wide map.
@@ -46,4 +48,25 @@ pub(crate) enum ReplicatedCommand {
     },
     KvGet(String, oneshot::Sender<Option<KvEntry>>),
     KvList(String, oneshot::Sender<Vec<(Key, KvEntry)>>),
+}
+
+/// A request about the application's own messages: user events and queries.
+pub(crate) enum UserCommand {
+    Broadcast {
+        name: String,
+        payload: Payload,
+        reply: oneshot::Sender<Result<MsgId, CommandError>>,
+    },
+    /// Asks a query; its answers go to `replies`, its summary to `done`.
+    Query {
+        params: QueryParams,
+        replies: mpsc::Sender<QueryReply>,
+        done: oneshot::Sender<QuerySummary>,
+        reply: oneshot::Sender<Result<u64, CommandError>>,
+    },
+    Respond {
+        id: MsgId,
+        payload: Payload,
+        reply: oneshot::Sender<Result<(), CommandError>>,
+    },
 }

@@ -22,8 +22,9 @@ pub struct NodeConfig {
     /// IP replaced by the address of the interface that routes outward (or loopback when the
     /// machine has no route).
     pub advertise: Option<SocketAddr>,
-    /// Protocol settings (timers, limits, seed of the engine's RNG). Defaults to
-    /// [`Config::lan`] for 32 members with a random RNG seed.
+    /// Protocol settings (timers, limits, seed of the engine's RNG; for user events and
+    /// queries `event_mode` and `max_event_bytes`, among others). Defaults to [`Config::lan`]
+    /// for 32 members with a random RNG seed.
     pub protocol: Config,
     /// Initial metadata. Defaults to empty.
     pub meta: Meta,

@@ -36,6 +36,10 @@ pub struct TransportStats {
     pub fault_dropped: u64,
     /// Datagrams delayed by fault injection.
     pub fault_delayed: u64,
+    /// Answers to a query of this node dropped because its asker did not read them.
+    pub query_replies_shed: u64,
+    /// User events and query outputs the engine dropped because this task fell behind.
+    pub user_outputs_missed: u64,
 }
 
 impl TransportStats {
@@ -66,6 +70,8 @@ pub(crate) struct Counters {
     pub send_errors: AtomicU64,
     pub fault_dropped: AtomicU64,
     pub fault_delayed: AtomicU64,
+    pub query_replies_shed: AtomicU64,
+    pub user_outputs_missed: AtomicU64,
 }
 
 /// Adds one to a counter.
@@ -89,6 +95,8 @@ impl Counters {
             send_errors: r(&self.send_errors),
             fault_dropped: r(&self.fault_dropped),
             fault_delayed: r(&self.fault_delayed),
+            query_replies_shed: r(&self.query_replies_shed),
+            user_outputs_missed: r(&self.user_outputs_missed),
         }
     }
 }

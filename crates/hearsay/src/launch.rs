@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use hearsay_proto::{Engine, Event, LocalNode, Name, StoreEvent};
+use hearsay_proto::{Engine, Event, LocalNode, Name, StoreEvent, UserEvent};
 use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::clock;
@@ -20,11 +20,17 @@ use crate::error::StartError;
 use crate::faults::FaultInjector;
 use crate::socket::{advertise_for, bind_pair};
 use crate::stream::StreamLimits;
+use crate::user::Asked;
 
 /// Events kept for a subscriber that falls behind before the oldest are skipped.
 const EVENT_BUFFER: usize = 1024;
 /// Store changes kept for a watcher that falls behind (a catch-up brings thousands at once).
 const STORE_EVENT_BUFFER: usize = 16 * 1024;
+/// User events kept for a subscriber that falls behind. Payloads are shared, and each is
+/// freed once every subscriber has read it, so a slow subscriber holds at most this many.
+const USER_EVENT_BUFFER: usize = 1024;
+/// Queries asked of this node kept for a subscriber that falls behind.
+const QUERY_BUFFER: usize = 256;
 /// Commands queued to the node's task before callers wait.
 const COMMAND_QUEUE: usize = 256;
 
@@ -34,6 +40,8 @@ pub(crate) struct Launched {
     pub commands: mpsc::Sender<Command>,
     pub events: broadcast::Sender<Event>,
     pub store_events: broadcast::Sender<StoreEvent>,
+    pub user_events: broadcast::Sender<UserEvent>,
+    pub queries: broadcast::Sender<Arc<Asked>>,
     /// Closed when the node's task ends, so that event streams end too.
     pub running: watch::Receiver<()>,
     pub local_addr: SocketAddr,
@@ -80,6 +88,8 @@ pub(crate) async fn launch(config: NodeConfig) -> Result<Launched, StartError> {
     let (commands, commands_rx) = mpsc::channel(COMMAND_QUEUE);
     let (events, _) = broadcast::channel(EVENT_BUFFER);
     let (store_events, _) = broadcast::channel(STORE_EVENT_BUFFER);
+    let (user_events, _) = broadcast::channel(USER_EVENT_BUFFER);
+    let (queries, _) = broadcast::channel(QUERY_BUFFER);
     let (alive, running) = watch::channel(());
     let driver = Driver {
         engine,
@@ -101,6 +111,10 @@ pub(crate) async fn launch(config: NodeConfig) -> Result<Launched, StartError> {
         durable: durable.as_ref().map(|s| s.writer()),
         durable_store: durable,
         copy_waiters: HashMap::new(),
+        user_events: user_events.clone(),
+        queries: queries.clone(),
+        askers: HashMap::new(),
+        commands_weak: commands.downgrade(),
     };
     tokio::spawn(driver.run());
     tracing::info!(name = %config.name.as_str(), %bound, %advertise, generation, "node started");
@@ -108,6 +122,8 @@ pub(crate) async fn launch(config: NodeConfig) -> Result<Launched, StartError> {
         commands,
         events,
         store_events,
+        user_events,
+        queries,
         running,
         local_addr: bound,
         advertise,

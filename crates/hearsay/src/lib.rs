@@ -29,7 +29,9 @@
 //! ```
 //!
 //! The handle and the task share only the requests and answers below them; neither imports
-//! the other. `durable/` is the map's on-disk store, independent of the engine;
+//! the other. `user.rs` is the handle's side of user events and queries ([`Node::broadcast`],
+//! [`Node::subscribe`], [`Node::query`], [`Node::queries`]); `driver/user.rs` routes the
+//! engine's user outputs to their streams. `durable/` is the map's on-disk store, independent of the engine;
 //! `durable_bridge.rs` converts entries between the two and loads the map at start.
 //!
 //! # Example
@@ -81,6 +83,7 @@ mod replicated;
 mod socket;
 mod stream;
 mod subscription;
+mod user;
 
 pub use clock::unix_millis;
 pub use config::{DEFAULT_PORT, NodeConfig};
@@ -91,10 +94,14 @@ pub use info::{KvInfo, MemberDetail, MemberInfo, NodeInfo, OwnerKeys, StateCount
 pub use node::{Events, Node};
 pub use replicated::StoreEvents;
 pub use subscription::Subscription;
+pub use user::{Lagged, Queries, Query, QueryItem, QueryStream, UserEvents};
 
 pub use hearsay_proto::{
-    Cause, CommandError, Config, ConfigError, Counter, CounterKind, DropReason, Event, EventKind,
-    Key, KvEntry, MemberView, Meta, Metric, Name, NameError, State, Stats, StoreEvent, Value, Via,
+    Answer, Cause, CommandError, Config, ConfigError, Counter, CounterKind, DropReason, Event,
+    EventKind, EventMode, IncomingQuery, Key, KvEntry, MemberView, Meta, Metric, MsgId, Name,
+    NameError, Payload, QueryFilter, QueryParams, QueryReply, QuerySummary, State, Stats,
+    StoreEvent, UserEvent, Value, Via,
     store::stamp_millis,
+    user::FilterError,
     wire::{MAX_KEY_BYTES, MemberState},
 };

@@ -145,6 +145,14 @@ impl Node {
         &self.inner.store_events
     }
 
+    pub(crate) fn user_sender(&self) -> &broadcast::Sender<hearsay_proto::UserEvent> {
+        &self.inner.user_events
+    }
+
+    pub(crate) fn query_sender(&self) -> &broadcast::Sender<Arc<crate::user::Asked>> {
+        &self.inner.queries
+    }
+
     pub(crate) fn running(&self) -> watch::Receiver<()> {
         self.inner.running.clone()
     }

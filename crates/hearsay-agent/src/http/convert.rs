@@ -195,6 +195,73 @@ fn transport(t: &hearsay::TransportStats) -> schema::TransportCounters {
         send_errors: t.send_errors,
         fault_dropped: t.fault_dropped,
         fault_delayed: t.fault_delayed,
+        query_replies_shed: t.query_replies_shed,
+        user_outputs_missed: t.user_outputs_missed,
+    }
+}
+
+/// A message's identity.
+pub(crate) fn message_id(id: &hearsay::MsgId) -> schema::MessageId {
+    schema::MessageId {
+        origin: id.origin.as_str().to_owned(),
+        generation: id.generation,
+        seq: id.seq,
+    }
+}
+
+/// A user event as delivered here.
+pub(crate) fn user_event(node: &Node, e: &hearsay::UserEvent) -> schema::UserEvent {
+    schema::UserEvent {
+        name: e.name.clone(),
+        origin: e.id.origin.as_str().to_owned(),
+        generation: e.id.generation,
+        seq: e.id.seq,
+        hops: e.hops,
+        at_unix_ms: unix_ms(node, e.at),
+        value: ValueField::of(&e.payload),
+    }
+}
+
+/// A query asked of this node, as received (now).
+pub(crate) fn query_received(node: &Node, q: &hearsay::IncomingQuery) -> schema::QueryReceived {
+    schema::QueryReceived {
+        name: q.name.clone(),
+        origin: q.id.origin.as_str().to_owned(),
+        generation: q.id.generation,
+        seq: q.id.seq,
+        hops: q.hops,
+        at_unix_ms: hearsay::unix_millis(),
+        deadline_unix_ms: unix_ms(node, q.deadline),
+        value: ValueField::of(&q.payload),
+    }
+}
+
+/// An acknowledgement or response to a query of this node.
+pub(crate) fn query_answer(r: &hearsay::QueryReply) -> schema::QueryAnswer {
+    let (kind, value) = match &r.answer {
+        hearsay::Answer::Ack => (schema::AnswerKind::Ack, ValueField::none()),
+        hearsay::Answer::Response(p) => (schema::AnswerKind::Response, ValueField::of(p)),
+    };
+    schema::QueryAnswer {
+        kind,
+        from: r.from.as_str().to_owned(),
+        relayed: r.relayed,
+        value,
+    }
+}
+
+/// How a query of this node ended.
+pub(crate) fn query_done(s: &hearsay::QuerySummary) -> schema::QueryDone {
+    schema::QueryDone {
+        kind: "done".to_owned(),
+        query: s.query,
+        expected: s.expected,
+        acks: s.acks,
+        responses: s.responses,
+        missing: s.missing.iter().map(|n| n.as_str().to_owned()).collect(),
+        departed: s.departed,
+        timed_out: s.timed_out,
+        elapsed_ms: u64::try_from(s.elapsed.as_millis()).unwrap_or(u64::MAX),
     }
 }
 

@@ -65,7 +65,17 @@ impl From<NodeError> for ApiError {
                 };
             }
             NodeError::Command(CommandError::BadKey { .. }) => StatusCode::BAD_REQUEST,
-            NodeError::Command(CommandError::ValueTooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
+            NodeError::Command(
+                CommandError::ValueTooLarge { .. }
+                | CommandError::EventTooLarge { .. }
+                | CommandError::TooLargeToFlood { .. },
+            ) => StatusCode::PAYLOAD_TOO_LARGE,
+            NodeError::Command(
+                CommandError::BadEventName { .. }
+                | CommandError::BadFilter(_)
+                | CommandError::BadTimeout,
+            ) => StatusCode::BAD_REQUEST,
+            NodeError::Command(CommandError::TooManyQueries(_)) => StatusCode::TOO_MANY_REQUESTS,
             // The disk failed under the store: the write is not durable, and retrying here
             // will not help until the operator acts (the message says what to check).
             NodeError::Durable(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -14,14 +14,14 @@ use std::time::Duration;
 
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream, StreamExt as _};
-use hearsay::{Events, StoreEvent, StoreEvents};
+use hearsay::{Events, Lagged, Queries, StoreEvent, StoreEvents, UserEvents};
 use serde::Serialize;
 
 use super::shared::Stopping;
 use crate::schema;
 
 /// Quiet time after which a keep-alive comment is sent.
-const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(10);
+pub(crate) const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(10);
 
 /// Where a feed's items come from: the node's [`Events`] or [`StoreEvents`], or a script in
 /// tests.
@@ -55,6 +55,53 @@ impl Source for StoreEvents {
 
     fn missed(&self) -> u64 {
         StoreEvents::missed(self)
+    }
+}
+
+/// A stream that tells of lag in band (`Err(Lagged(n))`: user events, queries), as a
+/// [`Source`] that counts it instead.
+pub(crate) struct Tracked<S> {
+    inner: S,
+    missed: u64,
+}
+
+impl<S> Tracked<S> {
+    pub(crate) fn new(inner: S) -> Self {
+        Tracked { inner, missed: 0 }
+    }
+}
+
+impl Source for Tracked<UserEvents> {
+    type Item = hearsay::UserEvent;
+
+    async fn next(&mut self) -> Option<hearsay::UserEvent> {
+        loop {
+            match self.inner.next().await? {
+                Ok(e) => return Some(e),
+                Err(Lagged(n)) => self.missed += n,
+            }
+        }
+    }
+
+    fn missed(&self) -> u64 {
+        self.missed
+    }
+}
+
+impl Source for Tracked<Queries> {
+    type Item = hearsay::Query;
+
+    async fn next(&mut self) -> Option<hearsay::Query> {
+        loop {
+            match self.inner.next().await? {
+                Ok(q) => return Some(q),
+                Err(Lagged(n)) => self.missed += n,
+            }
+        }
+    }
+
+    fn missed(&self) -> u64 {
+        self.missed
     }
 }
 

@@ -20,8 +20,15 @@
 //! | `hearsay_stream_limit_total`, `hearsay_outbound_limit_total`, `hearsay_stream_timeouts_total`, `hearsay_stream_oversized_total`, `hearsay_stream_truncated_total`, `hearsay_stream_malformed_total` | counter | | streams refused or cut short |
 //! | `hearsay_stream_dial_failures_total` | counter | | outbound connections that failed |
 //! | `hearsay_send_errors_total` | counter | | datagrams the OS refused to send |
+//! | `hearsay_query_replies_shed_total` | counter | | answers to this node's queries not read by the asker in time |
+//! | `hearsay_user_outputs_missed_total` | counter | | user events and query outputs lost because the node's task fell behind |
 //! | `hearsay_fault_datagrams_total` | counter | `fate` (`dropped`, `delayed`) | fault injection at work |
 //! | `hearsay_dropped_input_total` | counter | `reason` | input thrown away, engine and runtime together |
+//!
+//! | `hearsay_handler_runs_total` | counter | `outcome` (`succeeded`, `failed`, `timed_out`, `output_too_large`, `spawn_failed`) | event handler runs finished (`--handler`) |
+//! | `hearsay_handler_shed_total` | counter | | handler runs not started because the queue was full |
+//! | `hearsay_handler_missed_events_total` | counter | | events handlers never saw because their reader fell behind the node |
+//! | `hearsay_handlers_running` | gauge | | handlers running now |
 //!
 //! The replicated stores add `hearsay_kv_keys`, `hearsay_kv_bytes`, `hearsay_state_keys` and
 //! `hearsay_state_owners` (table in `store_metrics.rs`).
@@ -46,14 +53,16 @@ use std::sync::atomic::AtomicU64;
 use super::error::ApiError;
 use super::shared::Shared;
 pub use super::store_metrics::StoreSizes;
+use crate::handler::HandlerCounts;
 
 /// The content type of [`render`]'s output.
 pub const CONTENT_TYPE_VALUE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// Renders one snapshot of a node in the OpenMetrics text format (which Prometheus reads).
-pub fn render(info: &NodeInfo, stores: &StoreSizes) -> String {
+pub fn render(info: &NodeInfo, stores: &StoreSizes, handlers: &HandlerCounts) -> String {
     let mut registry = registry(info);
     super::store_metrics::register(&mut registry, stores);
+    handler_metrics(&mut registry, handlers);
     let mut text = String::new();
     // Writing to a String cannot fail; the encoder only reports the writer's errors.
     let _ = encode(&mut text, &registry);
@@ -64,7 +73,38 @@ pub fn render(info: &NodeInfo, stores: &StoreSizes) -> String {
 pub(crate) async fn scrape(State(shared): State<Shared>) -> Result<Response, ApiError> {
     let info = shared.node.info().await?;
     let stores = StoreSizes::of(&shared.node).await?;
-    Ok(([(CONTENT_TYPE, CONTENT_TYPE_VALUE)], render(&info, &stores)).into_response())
+    let handlers = shared.control.handler_stats().snapshot();
+    let text = render(&info, &stores, &handlers);
+    Ok(([(CONTENT_TYPE, CONTENT_TYPE_VALUE)], text).into_response())
+}
+
+/// The event handlers' families.
+fn handler_metrics(r: &mut Registry, h: &HandlerCounts) {
+    counter_family(
+        r,
+        "handler_runs",
+        "Event handler runs finished, by outcome",
+        "outcome",
+        h.outcomes(),
+    );
+    counter(
+        r,
+        "handler_shed",
+        "Event handler runs not started because the queue was full",
+        h.shed,
+    );
+    counter(
+        r,
+        "handler_missed_events",
+        "Events the handlers never saw because their reader fell behind the node",
+        h.missed,
+    );
+    gauge(
+        r,
+        "handlers_running",
+        "Event handlers running now",
+        h.running,
+    );
 }
 
 /// Labels of one series, e.g. `[("state", "alive")]`.
@@ -174,6 +214,16 @@ fn registry(info: &NodeInfo) -> Registry {
             "send_errors",
             "Datagrams the operating system refused to send",
             t.send_errors,
+        ),
+        (
+            "query_replies_shed",
+            "Answers to this node's queries dropped because the asker did not read them",
+            t.query_replies_shed,
+        ),
+        (
+            "user_outputs_missed",
+            "User events and query outputs dropped because the node's task fell behind",
+            t.user_outputs_missed,
         ),
     ] {
         counter(&mut r, name, help, value);

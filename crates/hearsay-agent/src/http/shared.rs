@@ -5,9 +5,15 @@
 //! up: `mod.rs` builds a [`Shared`] and mounts the handlers' routes on it.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use hearsay::Node;
 use tokio::sync::{Notify, watch};
+
+use crate::handler::HandlerStats;
+
+/// How long a query waits for answers when it does not say (`POST /v1/query?timeout=`).
+pub const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -17,12 +23,16 @@ pub(crate) struct Shared {
     pub(crate) stopping: Stopping,
 }
 
-/// What the API needs from whoever runs the node: the node's value size limit, and a way to
-/// say that `POST /v1/leave` has completed, so the agent can exit.
+/// What the API needs from whoever runs the node: the node's value and event size limits, the
+/// default query timeout, the event handlers' counters (for `/metrics`), and a way to say that `POST /v1/leave` has completed,
+/// so the agent can exit.
 #[derive(Debug, Clone)]
 pub struct Control {
     left: Arc<Notify>,
     max_value_bytes: usize,
+    max_event_bytes: usize,
+    default_query_timeout: Duration,
+    handlers: Arc<HandlerStats>,
 }
 
 impl Default for Control {
@@ -30,6 +40,9 @@ impl Default for Control {
         Control {
             left: Arc::default(),
             max_value_bytes: hearsay::Config::lan(1).max_value_bytes,
+            max_event_bytes: hearsay::Config::lan(1).max_event_bytes,
+            default_query_timeout: DEFAULT_QUERY_TIMEOUT,
+            handlers: Arc::default(),
         }
     }
 }
@@ -48,6 +61,47 @@ impl Control {
             max_value_bytes: limit,
             ..self
         }
+    }
+
+    /// The same, for a node whose `max_event_bytes` is `limit`: larger event and query
+    /// payloads are refused (413) before they are read whole.
+    pub fn with_max_event_bytes(self, limit: usize) -> Control {
+        Control {
+            max_event_bytes: limit,
+            ..self
+        }
+    }
+
+    /// The same, with queries that give no `timeout` waiting `timeout`.
+    pub fn with_default_query_timeout(self, timeout: Duration) -> Control {
+        Control {
+            default_query_timeout: timeout,
+            ..self
+        }
+    }
+
+    /// The largest event or query payload the API accepts.
+    pub fn max_event_bytes(&self) -> usize {
+        self.max_event_bytes
+    }
+
+    /// How long a query that gives no `timeout` waits for answers.
+    pub fn default_query_timeout(&self) -> Duration {
+        self.default_query_timeout
+    }
+
+    /// The same, showing `stats` as the event handlers' counters in `/metrics` (all zero
+    /// without).
+    pub fn with_handler_stats(self, stats: Arc<HandlerStats>) -> Control {
+        Control {
+            handlers: stats,
+            ..self
+        }
+    }
+
+    /// The event handlers' counters.
+    pub fn handler_stats(&self) -> &HandlerStats {
+        &self.handlers
     }
 
     /// The largest value the API accepts.

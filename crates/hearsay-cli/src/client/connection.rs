@@ -131,6 +131,32 @@ impl Connection {
         self.json(answer)
     }
 
+    /// `POST path` with `body` as raw bytes (a payload), the answer as `T`.
+    pub fn post_bytes<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &[u8],
+    ) -> Result<T, ClientError> {
+        let answer = self
+            .agent
+            .post(self.url(path))
+            .header("content-type", "application/octet-stream")
+            .send(body);
+        self.json(answer)
+    }
+
+    /// `POST path` with `body` as raw bytes, the answer as a stream of lines (server-sent
+    /// events), read as they arrive.
+    pub fn post_lines(&self, path: &str, body: &[u8]) -> Result<Lines, ClientError> {
+        let answer = self
+            .agent
+            .post(self.url(path))
+            .header("content-type", "application/octet-stream")
+            .header("accept", "text/event-stream")
+            .send(body);
+        self.streamed(answer)
+    }
+
     /// `DELETE path`, the answer as `T`.
     pub fn delete<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
         let answer = self.agent.delete(self.url(path)).call();
@@ -154,6 +180,13 @@ impl Connection {
             .get(self.url(path))
             .header("accept", "text/event-stream")
             .call();
+        self.streamed(answer)
+    }
+
+    fn streamed(
+        &self,
+        answer: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<Lines, ClientError> {
         let response = self.check(answer)?;
         Ok(Lines {
             inner: BufReader::new(response.into_body().into_reader()).lines(),

@@ -5,11 +5,13 @@
 //! reached or refuses (the message says which and what to do), 2 for usage errors (clap).
 
 mod connection;
+mod event;
 mod format;
 mod info;
 mod kv;
 mod members;
 mod monitor;
+mod query;
 mod sse;
 mod state;
 mod store;
@@ -35,8 +37,13 @@ pub enum ClientCommand {
     Join(JoinArgs),
     /// Leave the cluster gracefully; the agent exits once the news has spread.
     Leave(LeaveArgs),
-    /// Print membership events as they happen, one line each (Ctrl-C ends).
+    /// Print membership events, user events and queries as they happen, one line each
+    /// (Ctrl-C ends).
     Monitor(MonitorArgs),
+    /// Send a user event to every member.
+    Event(event::EventArgs),
+    /// Ask members a question and print their answers as they arrive.
+    Query(query::QueryArgs),
     /// Show the agent's own node, its health and its counters.
     Info(InfoArgs),
     /// Read and write the cluster-wide key/value map (any member writes any key).
@@ -177,6 +184,8 @@ pub fn run(command: ClientCommand) -> ExitCode {
             monitor::run(&conn, a.json, &mut std::io::stdout().lock()).map(|()| String::new())
         }
         ClientCommand::Info(a) => info::show(&Connection::new(&a.target.http_addr), a.json),
+        ClientCommand::Event(a) => event::run(&a),
+        ClientCommand::Query(a) => query::run(&a).map(|()| String::new()),
     };
     finish(result.map(String::into_bytes))
 }

@@ -91,7 +91,7 @@ pub fn missed(name: &str, data: &str) -> Option<u64> {
 
 /// A complete server-sent message.
 #[derive(Debug, PartialEq, Eq)]
-enum Message {
+pub enum Message {
     /// A `:` line.
     Comment(String),
     /// An event: its name (`message` when none was given) and its data lines joined.
@@ -100,7 +100,7 @@ enum Message {
 
 /// Assembles server-sent messages from lines.
 #[derive(Debug, Default)]
-struct Parser {
+pub struct Parser {
     name: Option<String>,
     data: Vec<String>,
     /// Comments seen so far; the first is the agent's greeting.
@@ -109,7 +109,7 @@ struct Parser {
 
 impl Parser {
     /// Feeds one line; a message when it completes one.
-    fn line(&mut self, line: &str) -> Option<Message> {
+    pub fn line(&mut self, line: &str) -> Option<Message> {
         if line.is_empty() {
             let name = self.name.take().unwrap_or_else(|| "message".to_owned());
             if self.data.is_empty() {

@@ -8,6 +8,7 @@
 mod crash;
 mod harness;
 mod store;
+mod user;
 
 use std::io::Write;
 use std::net::{TcpStream, UdpSocket};

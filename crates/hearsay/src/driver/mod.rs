@@ -24,6 +24,7 @@ use crate::info::{KvInfo, MemberDetail, MemberInfo, NodeInfo, StateCounts};
 use crate::stream::{self, Answer, Inbound, StreamLimits};
 
 mod replicated;
+mod user;
 
 /// Largest datagram read: room for peers configured with datagrams up to jumbo-frame size
 /// (9000 bytes). Larger ones are truncated by the OS and then refused by the engine as
@@ -59,6 +60,14 @@ pub(crate) struct Driver {
     pub copy_waiters: HashMap<u64, oneshot::Sender<(u32, bool)>>,
     /// The store itself, closed (flushed, file released) when the task ends.
     pub durable_store: Option<crate::durable::DurableStore>,
+    /// User events, for subscribers.
+    pub user_events: broadcast::Sender<hearsay_proto::UserEvent>,
+    /// Queries asked of this node, for their subscribers.
+    pub queries: broadcast::Sender<Arc<crate::user::Asked>>,
+    /// Queries this node asked, by sequence number: where their answers go.
+    pub askers: HashMap<u64, user::Asker>,
+    /// Handed to each query asked of this node, so that its answer can come back here.
+    pub commands_weak: mpsc::WeakSender<Command>,
 }
 
 /// Waiters on a graceful leave: answered once the news has gone out, or at the deadline.
@@ -216,6 +225,7 @@ impl Driver {
             }
             Command::Shutdown(_) => unreachable!("handled by the loop"),
             Command::Replicated(cmd) => self.replicated_command(cmd),
+            Command::User(cmd) => self.user_command(cmd),
         }
     }
 
@@ -255,6 +265,7 @@ impl Driver {
             let _ = self.events.send(e);
         }
         self.flush_store_events();
+        self.flush_user();
     }
 
     fn send_datagram(&mut self, t: Transmit) {
