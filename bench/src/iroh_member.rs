@@ -30,7 +30,7 @@
 //! (8 bytes, counted as wire bytes) and the receiver hands frames over in that order,
 //! holding back any that overtook an earlier one.
 //!
-//! Frames on the wire: the sequence number, one tag byte, then for [`TAG_MESSAGE`] the postcard encoding of the
+//! Frames on the wire: the sequence number, one tag byte, then for `TAG_MESSAGE` the postcard encoding of the
 //! protocol message (its size is what iroh-gossip itself measures against
 //! `max_message_size`). Plumtree messages (payloads, `IHave`, `Graft`, `Prune`) are the
 //! application-message traffic ([`Messages::message_bytes`]); HyParView's and the
