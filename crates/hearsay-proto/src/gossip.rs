@@ -100,18 +100,7 @@ impl GossipQueue {
             buf.extend_from_slice(&item.bytes);
             sent.push(*priority);
         }
-        for (transmits, seqno) in sent.drain(..) {
-            let Some(item) = self.order.remove(&(transmits, seqno)) else {
-                continue;
-            };
-            if transmits + 1 >= limit {
-                self.index.remove(&item.member);
-            } else {
-                let priority = (transmits + 1, seqno);
-                self.index.insert(item.member, priority);
-                self.order.insert(priority, item);
-            }
-        }
+        self.count_sent(sent.drain(..), limit);
         self.scratch = sent;
     }
 }
@@ -134,7 +123,13 @@ impl GossipQueue {
         if buf.len() > header.len() {
             out.push(buf);
         }
-        for (transmits, seqno) in keys {
+        self.count_sent(keys.into_iter(), limit);
+        out
+    }
+
+    /// Counts one transmission of each item sent; items reaching `limit` leave the queue.
+    fn count_sent(&mut self, sent: impl Iterator<Item = Priority>, limit: u32) {
+        for (transmits, seqno) in sent {
             let Some(item) = self.order.remove(&(transmits, seqno)) else {
                 continue;
             };
@@ -146,7 +141,6 @@ impl GossipQueue {
                 self.order.insert(priority, item);
             }
         }
-        out
     }
 }
 
