@@ -249,8 +249,12 @@ impl Prober {
             sync_interval_busy: NEVER,
             ..config(MEMBERS)
         };
+        let mut engine = engine_knowing(config, MEMBERS, now);
+        // The broadcast tree opens its links at once; let it, before probing is measured.
+        engine.handle_timeout(now);
+        while engine.poll_transmit().is_some() {}
         Prober {
-            engine: engine_knowing(config, MEMBERS, now),
+            engine,
             sent: Vec::new(),
             indirect,
         }
@@ -284,8 +288,17 @@ impl Prober {
     /// Timed: runs the timers due at `now` and takes what they send.
     fn step(&mut self, now: Instant) {
         self.engine.handle_timeout(now);
-        self.sent
-            .extend(std::iter::from_fn(|| self.engine.poll_transmit()));
+        // Probes only: the broadcast tree's link requests are not what this measures.
+        self.sent.extend(
+            std::iter::from_fn(|| self.engine.poll_transmit()).filter(|t| {
+                let mut messages = Vec::new();
+                wire::decode_datagram(&t.bytes, &mut messages).is_ok()
+                    && matches!(
+                        messages.first(),
+                        Some(Message::Ping(_) | Message::IndirectPing(_))
+                    )
+            }),
+        );
         while let Some(e) = self.engine.poll_event() {
             black_box(e);
         }

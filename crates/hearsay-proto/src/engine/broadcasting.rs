@@ -458,12 +458,11 @@ impl Engine {
                 }
             }
         }
-        self.user.next_links = Some(now + self.config.probe_interval);
-        // Origins silent for twice the retention can no longer be repaired or grafted: their
-        // delivery windows go.
-        if let Some(cutoff) = now.checked_sub(self.config.event_retention * 2) {
-            self.user.dedupe.forget_before(cutoff);
-        }
+        // While links are missing (too few members yet), look again every probe interval;
+        // once complete, only a member going or coming (`user_member_changed`) or a refused
+        // link (`on_prune`) schedules this again.
+        self.user.next_links =
+            (self.user.tree.wanted() > 0).then_some(now + self.config.probe_interval);
     }
 
     /// A member went down or left: its tree links are replaced at once. A member came up while this node lacks links: open them now rather than at the next

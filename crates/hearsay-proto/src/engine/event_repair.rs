@@ -25,6 +25,11 @@ impl Engine {
             return;
         }
         self.user.next_repair = now + self.config.event_repair_interval;
+        // Origins silent for twice the retention can no longer be repaired or grafted: their
+        // delivery windows go.
+        if let Some(cutoff) = now.checked_sub(self.config.event_retention * 2) {
+            self.user.dedupe.forget_before(cutoff);
+        }
         self.user.retention.expire(now);
         if self.user.retention.is_empty() {
             return;
