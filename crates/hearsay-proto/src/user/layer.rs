@@ -77,14 +77,12 @@ impl UserLayer {
         self.next_seq
     }
 
-    /// Starts the layer's work at `now`, if not started. Returns true the first time.
-    pub fn activate(&mut self, now: Instant, repair_interval: std::time::Duration) -> bool {
-        if self.active {
-            return false;
+    /// Starts the layer's repair at `now`, if not started.
+    pub fn activate(&mut self, now: Instant, repair_interval: std::time::Duration) {
+        if !self.active {
+            self.active = true;
+            self.next_repair = now + repair_interval;
         }
-        self.active = true;
-        self.next_repair = now + repair_interval;
-        true
     }
 
     pub fn is_active(&self) -> bool {
